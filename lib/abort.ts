@@ -1,0 +1,54 @@
+import { AbortedError, TimeoutError } from './errors.js';
+
+/** The reason to reject with when `signal` aborted: our typed error, keeping the caller's reason as cause. */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof AbortedError || reason instanceof TimeoutError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new TimeoutError(reason.message);
+  return new AbortedError(reason instanceof Error ? reason.message : 'the operation was aborted', { cause: reason });
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+/**
+ * Resolves when `signal` aborts (with nothing), and lets the caller detach the listener:
+ * a waiter that outlives its purpose must not keep a closure alive on a long-lived signal.
+ */
+export function onAbort(signal: AbortSignal, listener: () => void): () => void {
+  if (signal.aborted) {
+    queueMicrotask(listener);
+    return () => {};
+  }
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}
+
+/** A delay that rejects with the abort reason as soon as `signal` aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const timer = setTimeout(() => {
+      detach();
+      resolve();
+    }, ms);
+    const detach = signal ? onAbort(signal, () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    }) : () => {};
+  });
+}
+
+/** Combines optional signals and an optional timeout (ms) into one signal. */
+export function combineSignals(signals: Array<AbortSignal | undefined>, timeoutMs?: number, timeoutMessage?: string): AbortSignal {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMessage ?? `timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer.unref?.();
+    list.push(controller.signal);
+  }
+  if (list.length === 1) return list[0]!;
+  return AbortSignal.any(list);
+}

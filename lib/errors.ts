@@ -1,0 +1,217 @@
+/**
+ * Every error this library throws is a {@link ZkElectionError} with a stable string `code`,
+ * so callers can branch on `err.code` without parsing messages. Server return codes map to
+ * classes through one table, {@link errorForReturnCode}.
+ */
+
+/** Stable codes; new ones may be added, existing ones never change meaning. */
+export type ErrorCode =
+  // from the ZooKeeper server or client (return codes)
+  | 'NO_NODE'
+  | 'NODE_EXISTS'
+  | 'NO_AUTH'
+  | 'AUTH_FAILED'
+  | 'CONNECTION_LOSS'
+  | 'OPERATION_TIMEOUT'
+  | 'SESSION_EXPIRED'
+  | 'SESSION_MOVED'
+  | 'BAD_VERSION'
+  | 'NOT_EMPTY'
+  | 'NO_CHILDREN_FOR_EPHEMERALS'
+  | 'INVALID_ACL'
+  | 'BAD_ARGUMENTS'
+  | 'INVALID_STATE'
+  | 'MARSHALLING_ERROR'
+  | 'UNIMPLEMENTED'
+  | 'CLOSING'
+  | 'ZOOKEEPER_ERROR'
+  // from this library
+  | 'INVALID_PATH'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_CONNECT_STRING'
+  | 'DATA_TOO_LARGE'
+  | 'SESSION_TIMEOUT_OUT_OF_RANGE'
+  | 'UNREACHABLE'
+  | 'ABORTED'
+  | 'TIMEOUT'
+  | 'CLOSED'
+  | 'LEADERSHIP_LOST'
+  | 'ZOOKEEPER_NOT_FOUND';
+
+/** Base class: `code` is stable, `cause` is passed through. */
+export class ZkElectionError extends Error {
+  override name = 'ZkElectionError';
+  readonly code: ErrorCode;
+
+  constructor(message: string, code: ErrorCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A return code from ZooKeeper (`rc`), with the operation and path it answered. */
+export class ZooKeeperError extends ZkElectionError {
+  override name = 'ZooKeeperError';
+  readonly rc: number;
+  readonly operation: string | undefined;
+  readonly path: string | undefined;
+
+  constructor(rc: number, code: ErrorCode, detail: { operation?: string; path?: string; message?: string } = {}) {
+    const where = detail.operation ? ` (${detail.operation}${detail.path ? ` ${detail.path}` : ''})` : '';
+    super(`${detail.message ?? describeReturnCode(rc)}${where}`, code);
+    this.rc = rc;
+    this.operation = detail.operation;
+    this.path = detail.path;
+  }
+}
+
+export class NoNodeError extends ZooKeeperError { override name = 'NoNodeError'; }
+export class NodeExistsError extends ZooKeeperError { override name = 'NodeExistsError'; }
+export class NoAuthError extends ZooKeeperError { override name = 'NoAuthError'; }
+export class ConnectionLossError extends ZooKeeperError { override name = 'ConnectionLossError'; }
+export class OperationTimeoutError extends ZooKeeperError { override name = 'OperationTimeoutError'; }
+export class SessionExpiredError extends ZooKeeperError { override name = 'SessionExpiredError'; }
+
+type ZooKeeperErrorClass = new (rc: number, code: ErrorCode, detail?: { operation?: string; path?: string }) => ZooKeeperError;
+
+/** The one table from ZooKeeper return codes to codes, classes and messages. */
+const RETURN_CODES: ReadonlyMap<number, readonly [ErrorCode, ZooKeeperErrorClass, string]> = new Map([
+  [-1, ['ZOOKEEPER_ERROR', ZooKeeperError, 'system error']],
+  [-2, ['ZOOKEEPER_ERROR', ZooKeeperError, 'runtime inconsistency']],
+  [-3, ['ZOOKEEPER_ERROR', ZooKeeperError, 'data inconsistency']],
+  [-4, ['CONNECTION_LOSS', ConnectionLossError, 'connection to ZooKeeper lost']],
+  [-5, ['MARSHALLING_ERROR', ZooKeeperError, 'marshalling error']],
+  [-6, ['UNIMPLEMENTED', ZooKeeperError, 'operation not implemented by the server']],
+  [-7, ['OPERATION_TIMEOUT', OperationTimeoutError, 'operation timed out']],
+  [-8, ['BAD_ARGUMENTS', ZooKeeperError, 'bad arguments']],
+  [-9, ['INVALID_STATE', ZooKeeperError, 'invalid client state']],
+  [-101, ['NO_NODE', NoNodeError, 'node does not exist']],
+  [-102, ['NO_AUTH', NoAuthError, 'not authorised']],
+  [-103, ['BAD_VERSION', ZooKeeperError, 'version conflict']],
+  [-108, ['NO_CHILDREN_FOR_EPHEMERALS', ZooKeeperError, 'ephemeral nodes may not have children']],
+  [-110, ['NODE_EXISTS', NodeExistsError, 'node already exists']],
+  [-111, ['NOT_EMPTY', ZooKeeperError, 'node has children']],
+  [-112, ['SESSION_EXPIRED', SessionExpiredError, 'session expired']],
+  [-113, ['ZOOKEEPER_ERROR', ZooKeeperError, 'invalid callback']],
+  [-114, ['INVALID_ACL', ZooKeeperError, 'invalid ACL']],
+  [-115, ['AUTH_FAILED', ZooKeeperError, 'authentication failed']],
+  [-116, ['CLOSING', ZooKeeperError, 'client is closing']],
+  [-118, ['SESSION_MOVED', ZooKeeperError, 'session moved to another server']],
+]);
+
+export function describeReturnCode(rc: number): string {
+  return RETURN_CODES.get(rc)?.[2] ?? `ZooKeeper return code ${rc}`;
+}
+
+/** Maps a non-zero return code to its typed error. */
+export function errorForReturnCode(rc: number, detail: { operation?: string; path?: string } = {}): ZooKeeperError {
+  const entry = RETURN_CODES.get(rc);
+  if (!entry) return new ZooKeeperError(rc, 'ZOOKEEPER_ERROR', detail);
+  const [code, ErrorClass] = entry;
+  return new ErrorClass(rc, code, detail);
+}
+
+/** Return codes worth retrying on the same session: the request may or may not have happened. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof ZkElectionError && (error.code === 'CONNECTION_LOSS' || error.code === 'OPERATION_TIMEOUT');
+}
+
+export class InvalidPathError extends ZkElectionError {
+  override name = 'InvalidPathError';
+  readonly path: string;
+  constructor(path: string, why: string) {
+    super(`invalid election path ${JSON.stringify(path)}: ${why}`, 'INVALID_PATH');
+    this.path = path;
+  }
+}
+
+export class InvalidArgumentError extends ZkElectionError {
+  override name = 'InvalidArgumentError';
+  constructor(message: string) {
+    super(message, 'INVALID_ARGUMENT');
+  }
+}
+
+export class InvalidConnectStringError extends ZkElectionError {
+  override name = 'InvalidConnectStringError';
+  readonly connectString: string;
+  constructor(connectString: string, why: string) {
+    super(`invalid connection string ${JSON.stringify(connectString)}: ${why}`, 'INVALID_CONNECT_STRING');
+    this.connectString = connectString;
+  }
+}
+
+export class DataTooLargeError extends ZkElectionError {
+  override name = 'DataTooLargeError';
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super(`participant data is ${size} bytes once encoded; ZooKeeper accepts at most ${limit}`, 'DATA_TOO_LARGE');
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+export class SessionTimeoutError extends ZkElectionError {
+  override name = 'SessionTimeoutError';
+  readonly requested: number;
+  readonly negotiated: number;
+  constructor(requested: number, negotiated: number) {
+    super(
+      `sessionTimeout ${requested} ms is outside the server's range; it negotiated ${negotiated} ms`,
+      'SESSION_TIMEOUT_OUT_OF_RANGE',
+    );
+    this.requested = requested;
+    this.negotiated = negotiated;
+  }
+}
+
+export class UnreachableError extends ZkElectionError {
+  override name = 'UnreachableError';
+  readonly connectString: string;
+  constructor(connectString: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(`cannot reach ZooKeeper at ${connectString} within ${timeoutMs} ms`, 'UNREACHABLE', options);
+    this.connectString = connectString;
+  }
+}
+
+export class AbortedError extends ZkElectionError {
+  override name = 'AbortedError';
+  constructor(message = 'the operation was aborted', options?: { cause?: unknown }) {
+    super(message, 'ABORTED', options);
+  }
+}
+
+export class TimeoutError extends ZkElectionError {
+  override name = 'TimeoutError';
+  constructor(message: string) {
+    super(message, 'TIMEOUT');
+  }
+}
+
+export class ClosedError extends ZkElectionError {
+  override name = 'ClosedError';
+  constructor(what: string) {
+    super(`${what} is closed`, 'CLOSED');
+  }
+}
+
+/** Why leadership ended or can no longer be trusted. */
+export type LostReason = 'session-expired' | 'connection-suspended' | 'node-deleted' | 'resigned' | 'closed';
+
+/** The `reason` of an aborted `Leadership.signal`. */
+export class LeadershipLostError extends ZkElectionError {
+  override name = 'LeadershipLostError';
+  readonly reason: LostReason;
+  constructor(reason: LostReason, detail?: string, options?: { cause?: unknown }) {
+    super(`leadership lost: ${reason}${detail ? ` (${detail})` : ''}`, 'LEADERSHIP_LOST', options);
+    this.reason = reason;
+  }
+}
+
+export class ZooKeeperNotFoundError extends ZkElectionError {
+  override name = 'ZooKeeperNotFoundError';
+  constructor(message: string) {
+    super(message, 'ZOOKEEPER_NOT_FOUND');
+  }
+}

@@ -1,0 +1,112 @@
+/** Options of Election and electLeader, validated up front with exact messages. */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { DataTooLargeError, InvalidArgumentError } from './errors.js';
+import type { SuspendedPolicy } from './leadership.js';
+import type { Logger } from './logger.js';
+import type { RetryPolicy } from './retry.js';
+import type { AuthInfo, Session } from './session.js';
+import type { Acl } from './zk-client.js';
+import { optionalSignal, optionalTimeout, positiveInteger, validateElectionPath } from './validate.js';
+
+/**
+ * ZooKeeper refuses requests larger than jute.maxbuffer (1 MiB - 1 byte by default). We keep 1 KiB
+ * of that for the request's own framing (path, ACL, header) and check before sending.
+ */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024 - 1024;
+
+export interface CandidateOptions {
+  /**
+   * Where ZooKeeper is: `host:port,...[/chroot]`, or an existing Session to share (many elections
+   * on one session cost one connection; the shared session is never closed by us).
+   * @default process.env.ZK_CONNECT, then '127.0.0.1:2181'
+   */
+  connect?: string | Session;
+  /** This participant's id, shown to operators. @default `${hostname}:${pid}:${random}` */
+  id?: string;
+  /** JSON-serialisable metadata stored in the candidate node. */
+  data?: unknown;
+  /** Requested session timeout, ms (ignored with a shared Session). @default 10000 */
+  sessionTimeout?: number;
+  /** Time to wait for a connection, ms. @default 10000 */
+  connectTimeout?: number;
+  /** Credentials added to the session, e.g. `{ scheme: 'digest', credentials: 'user:secret' }`. */
+  auth?: AuthInfo | AuthInfo[];
+  /** ACL for the nodes we create (set right after creating them). @default world:anyone, all permissions */
+  acl?: Acl[];
+  /**
+   * While disconnected: 'lease' keeps leadership until the local lease runs out and resumes it on
+   * reconnection with the same session; 'strict' gives it up at the first disconnection.
+   * @default 'lease'
+   */
+  suspendedPolicy?: SuspendedPolicy;
+  /** Safety margin subtracted from the lease, ms. @default 10% of the negotiated session timeout */
+  leaseMargin?: number;
+  /** Resign and close sessions on SIGINT, SIGTERM and uncaught exceptions. @default false */
+  handleSignals?: boolean;
+  /** Bounded backoff between rejoin attempts after expiry or errors. */
+  retry?: RetryPolicy;
+  /** winston logger; the library is silent without one. */
+  logger?: Logger;
+}
+
+export interface ValidatedCandidateOptions {
+  id: string;
+  payload: Buffer;
+  sessionTimeout: number | undefined;
+  connectTimeout: number | undefined;
+  suspendedPolicy: SuspendedPolicy;
+  leaseMargin: number | undefined;
+}
+
+export function defaultId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+}
+
+export function validateCandidateOptions(path: string, options: CandidateOptions): ValidatedCandidateOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Expected `options` to be an object');
+  validateElectionPath(path);
+  const id = options.id ?? defaultId();
+  if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
+    throw new InvalidArgumentError('Expected `id` to be a non-empty string of at most 1024 characters');
+  }
+  const suspendedPolicy = options.suspendedPolicy ?? 'lease';
+  if (suspendedPolicy !== 'lease' && suspendedPolicy !== 'strict') {
+    throw new InvalidArgumentError("Expected `suspendedPolicy` to be 'lease' or 'strict'");
+  }
+  return {
+    id,
+    payload: encodePayload(id, options.data),
+    sessionTimeout: options.sessionTimeout === undefined ? undefined : positiveInteger('sessionTimeout', options.sessionTimeout, 0),
+    connectTimeout: options.connectTimeout === undefined ? undefined : positiveInteger('connectTimeout', options.connectTimeout, 0),
+    suspendedPolicy,
+    leaseMargin: optionalTimeout('leaseMargin', options.leaseMargin),
+  };
+}
+
+/** What a candidate node holds, as JSON. */
+export interface CandidatePayload {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  data?: unknown;
+}
+
+export function encodePayload(id: string, data: unknown): Buffer {
+  const payload: CandidatePayload = { id, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  if (data !== undefined) payload.data = data;
+  let json: string;
+  try {
+    json = JSON.stringify(payload);
+  } catch (error) {
+    throw new InvalidArgumentError(`Expected \`data\` to be JSON-serialisable: ${(error as Error).message}`);
+  }
+  const bytes = Buffer.from(json, 'utf8');
+  if (bytes.length > MAX_PAYLOAD_BYTES) throw new DataTooLargeError(bytes.length, MAX_PAYLOAD_BYTES);
+  return bytes;
+}
+
+export function validateWaitOptions(options: { signal?: unknown; timeout?: unknown }): { signal: AbortSignal | undefined; timeout: number | undefined } {
+  return { signal: optionalSignal('signal', options.signal), timeout: optionalTimeout('timeout', options.timeout) };
+}

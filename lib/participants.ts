@@ -1,0 +1,102 @@
+/** listParticipants(): who is in an election, in order; shared by the library and the CLI. */
+import type { ZkElectionError } from './errors.js';
+import type { CandidatePayload } from './options.js';
+import { childPath, sortCandidates } from './recipe.js';
+import { resolveSession, type Session, type SessionOptions } from './session.js';
+import { validateElectionPath } from './validate.js';
+import type { ZkClient } from './zk-client.js';
+
+export interface Participant {
+  id: string;
+  /** Full path of the candidate node. */
+  node: string;
+  sequence: number;
+  /** True for the first (lowest) candidate. */
+  leader: boolean;
+  /** The metadata the participant joined with (undefined if none). */
+  data: unknown;
+  /** Owning session id (hex). */
+  sessionId: string;
+  /** When the candidate node was created (server time). */
+  createdAt: Date;
+  /** The fencing token this participant holds or would hold as leader (the node's czxid). */
+  token: bigint;
+  host: string | undefined;
+  pid: number | undefined;
+  startedAt: string | undefined;
+}
+
+/** Reads are pipelined in batches of this size: enough to fill the pipe, bounded in memory. */
+const READ_BATCH = 1000;
+
+/** Participants sorted by sequence; the first is the leader. An absent path gives []. */
+export async function listParticipants(
+  path: string,
+  options: Omit<SessionOptions, 'connect'> & { connect?: string | Session } = {},
+): Promise<Participant[]> {
+  validateElectionPath(path);
+  const { session, owned } = await resolveSession(options.connect, options);
+  try {
+    return await readParticipants(await session.client(options.signal), path);
+  } finally {
+    if (owned) await session.close();
+  }
+}
+
+export async function readParticipants(client: ZkClient, path: string): Promise<Participant[]> {
+  let children: string[];
+  try {
+    children = await client.getChildren(path);
+  } catch (error) {
+    if ((error as ZkElectionError).code === 'NO_NODE') return [];
+    throw error;
+  }
+  const { candidates } = sortCandidates(children);
+  const found: Participant[] = [];
+  for (let i = 0; i < candidates.length; i += READ_BATCH) {
+    const batch = candidates.slice(i, i + READ_BATCH);
+    const read = await Promise.all(batch.map((c) => readOne(client, childPath(path, c.name), c.sequence)));
+    for (const participant of read) if (participant) found.push(participant);
+  }
+  if (found[0]) found[0].leader = true;
+  return found;
+}
+
+async function readOne(client: ZkClient, node: string, sequence: number): Promise<Participant | undefined> {
+  let result;
+  try {
+    result = await client.get(node);
+  } catch (error) {
+    // Left between the listing and the read: not a participant any more.
+    if ((error as ZkElectionError).code === 'NO_NODE') return undefined;
+    throw error;
+  }
+  const payload = parsePayload(result.data);
+  return {
+    id: payload?.id ?? node.slice(node.lastIndexOf('/') + 1),
+    node,
+    sequence,
+    leader: false,
+    data: payload?.data,
+    sessionId: result.stat.ephemeralOwner,
+    createdAt: result.stat.ctime,
+    token: BigInt(result.stat.czxid),
+    host: payload?.host,
+    pid: payload?.pid,
+    startedAt: payload?.startedAt,
+  };
+}
+
+function parsePayload(data: Buffer): Partial<CandidatePayload> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(data.toString('utf8'));
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<CandidatePayload>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON form for the CLI and for logs: bigints as strings, dates as ISO strings. */
+export function participantToJson(p: Participant): Record<string, unknown> {
+  return { ...p, token: p.token.toString(), createdAt: p.createdAt.toISOString() };
+}

@@ -1,0 +1,279 @@
+/**
+ * A Session is what the rest of the library observes of ZooKeeper: one connection state machine
+ *
+ *   connecting -> connected <-> suspended -> reconnected <-> suspended ...
+ *                                   \-> expired -> (renew on demand) connecting -> connected
+ *   any -> closed
+ *
+ * over one native handle at a time. `suspended` means disconnected while the session may still
+ * live; `expired` means the server ended it (or the handle died): its ephemeral nodes are gone and
+ * the handle is never used again. A new handle, with a new session id, is opened only when someone
+ * asks for one through {@link Session.client}: an expired session is not silently replaced under a
+ * leader that still believes in the old one.
+ */
+import { EventEmitter } from 'node:events';
+import { combineSignals, onAbort, throwIfAborted } from './abort.js';
+import {
+  AbortedError,
+  ClosedError,
+  errorForReturnCode,
+  SessionTimeoutError,
+  TimeoutError,
+  UnreachableError,
+  ZkElectionError,
+} from './errors.js';
+import { withContext, type Logger } from './logger.js';
+import { optionalSignal, parseConnectString, positiveInteger } from './validate.js';
+import { AUTH_FAILED_STATE, EXPIRED_STATE, ZkClient } from './zk-client.js';
+
+export type SessionState = 'connecting' | 'connected' | 'suspended' | 'reconnected' | 'expired' | 'closed';
+
+/** Digest credentials (`user:password`), or any scheme the server knows. */
+export interface AuthInfo {
+  scheme: string;
+  credentials: string;
+}
+
+export interface SessionOptions {
+  /** `host:port,...[/chroot]`. @default process.env.ZK_CONNECT, then '127.0.0.1:2181' */
+  connect?: string;
+  /** Requested session timeout in ms; the server may only grant a value in its [min, max]. @default 10000 */
+  sessionTimeout?: number;
+  /** How long to wait for the first connection, ms. @default 10000 */
+  connectTimeout?: number;
+  /** Credentials added to every new session before it is used. */
+  auth?: AuthInfo | AuthInfo[];
+  /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
+  strictSessionTimeout?: boolean;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface SessionEvents {
+  /** Every state change, after `session.state` has changed. */
+  state: [state: SessionState, previous: SessionState];
+}
+
+export const DEFAULT_SESSION_TIMEOUT = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
+export function defaultConnectString(): string {
+  return process.env.ZK_CONNECT || '127.0.0.1:2181';
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly connectString: string;
+  readonly requestedTimeout: number;
+  readonly connectTimeout: number;
+  readonly #auth: AuthInfo[];
+  readonly #strict: boolean;
+  readonly #log: Logger;
+  #state: SessionState = 'connecting';
+  #client: ZkClient | undefined;
+  #opening: Promise<ZkClient> | undefined;
+  #generation = 0;
+
+  /** Opens a session and waits until it is connected (bounded by `connectTimeout`). */
+  static async connect(options: SessionOptions = {}): Promise<Session> {
+    const session = new Session(options);
+    try {
+      await session.client(options.signal);
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    return session;
+  }
+
+  /** Prefer {@link Session.connect}; the constructor validates but does not connect. */
+  constructor(options: SessionOptions = {}) {
+    super();
+    this.connectString = options.connect ?? defaultConnectString();
+    parseConnectString(this.connectString);
+    this.requestedTimeout = positiveInteger('sessionTimeout', options.sessionTimeout, DEFAULT_SESSION_TIMEOUT);
+    this.connectTimeout = positiveInteger('connectTimeout', options.connectTimeout, DEFAULT_CONNECT_TIMEOUT);
+    optionalSignal('signal', options.signal);
+    this.#auth = options.auth === undefined ? [] : Array.isArray(options.auth) ? options.auth : [options.auth];
+    this.#strict = options.strictSessionTimeout ?? true;
+    this.#log = withContext(options.logger, { connect: this.connectString });
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+  /** True while a handle is connected (`connected` or `reconnected`). */
+  get isConnected(): boolean {
+    return this.#state === 'connected' || this.#state === 'reconnected';
+  }
+  /** Increases with every new native handle (every new ZooKeeper session). */
+  get generation(): number {
+    return this.#generation;
+  }
+  /** The current session id in hex, '0' before the first connection. */
+  get sessionId(): string {
+    return this.#client?.sessionId ?? '0';
+  }
+  /** The session timeout granted by the server, ms. */
+  get negotiatedTimeout(): number {
+    const granted = this.#client?.negotiatedTimeout ?? -1;
+    return granted > 0 ? granted : this.requestedTimeout;
+  }
+  /** Monotonic ms: the latest send time of a request the server answered (see ZkClient.lastContact). */
+  get lastContact(): number {
+    return this.#client?.lastContact ?? -Infinity;
+  }
+  /** The live handle, if any, without waiting. */
+  get current(): ZkClient | undefined {
+    return this.#client && !this.#client.closed ? this.#client : undefined;
+  }
+
+  /**
+   * The connected handle of the current session, opening a new session first if the last one
+   * expired. Waits at most `connectTimeout` for a new session, and for a suspended one until it
+   * reconnects, expires, or `signal` aborts.
+   */
+  async client(signal?: AbortSignal): Promise<ZkClient> {
+    throwIfAborted(signal);
+    if (this.#state === 'closed') throw new ClosedError('session');
+    const live = this.current;
+    if (live && this.isConnected) return live;
+    if (live) return this.#awaitReconnect(live, signal);
+    this.#opening ??= this.#open(signal).finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  /** Closes the session; the server deletes its ephemeral nodes at once. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const client = this.#client;
+    this.#transition('closed');
+    client?.close();
+    this.removeAllListeners();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #open(signal: AbortSignal | undefined): Promise<ZkClient> {
+    this.#transition('connecting');
+    const client = new ZkClient({ connect: this.connectString, sessionTimeout: this.requestedTimeout });
+    this.#client = client;
+    this.#generation += 1;
+    client.on('connecting', () => this.#onClientConnecting(client));
+    client.on('connected', () => this.#onClientConnected(client));
+    client.on('closed', (code) => this.#onClientClosed(client, code));
+    try {
+      await this.#waitConnected(client, signal);
+      await this.#checkTimeout(client);
+      for (const { scheme, credentials } of this.#auth) await client.addAuth(scheme, credentials);
+    } catch (error) {
+      if (this.#client === client) this.#client = undefined;
+      client.close();
+      if (this.#state !== 'closed') this.#transition('expired');
+      throw error;
+    }
+    this.#log.info('session connected', { sessionId: client.sessionId, timeout: client.negotiatedTimeout });
+    this.#transition(client.connected ? 'connected' : 'suspended');
+    return client;
+  }
+
+  #waitConnected(client: ZkClient, signal: AbortSignal | undefined): Promise<void> {
+    const bounded = combineSignals([signal], this.connectTimeout);
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        detach();
+        client.off('connected', onConnected);
+        client.off('closed', onClosed);
+      };
+      const onConnected = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onClosed = (code: number): void => {
+        cleanup();
+        reject(code === AUTH_FAILED_STATE ? errorForReturnCode(-115) : new ClosedError('session'));
+      };
+      const detach = onAbort(bounded, () => {
+        cleanup();
+        const reason: unknown = bounded.reason;
+        reject(reason instanceof TimeoutError ? new UnreachableError(this.connectString, this.connectTimeout) : new AbortedError('connect aborted', { cause: reason }));
+      });
+      client.on('connected', onConnected);
+      client.on('closed', onClosed);
+      if (client.connected) onConnected();
+    });
+  }
+
+  async #checkTimeout(client: ZkClient): Promise<void> {
+    const granted = client.negotiatedTimeout;
+    if (this.#strict && granted > 0 && granted !== this.requestedTimeout) {
+      throw new SessionTimeoutError(this.requestedTimeout, granted);
+    }
+  }
+
+  #awaitReconnect(client: ZkClient, signal: AbortSignal | undefined): Promise<ZkClient> {
+    return new Promise((resolve, reject) => {
+      const onState = (state: SessionState): void => {
+        if (state === 'reconnected' || state === 'connected') finish(() => resolve(client));
+        else if (state === 'expired' || state === 'closed') finish(() => reject(errorForReturnCode(state === 'expired' ? -112 : -116)));
+      };
+      const finish = (settle: () => void): void => {
+        this.off('state', onState);
+        detach();
+        settle();
+      };
+      const detach = signal ? onAbort(signal, () => finish(() => reject(new AbortedError('wait for reconnection aborted', { cause: signal.reason })))) : () => {};
+      this.on('state', onState);
+    });
+  }
+
+  #onClientConnecting(client: ZkClient): void {
+    if (client !== this.#client) return;
+    if (this.isConnected) {
+      this.#log.warn('connection lost, session suspended', { sessionId: client.sessionId });
+      this.#transition('suspended');
+    }
+  }
+
+  #onClientConnected(client: ZkClient): void {
+    // The first connection is announced by #open once credentials are added.
+    if (client !== this.#client || this.#state === 'connecting') return;
+    if (this.#state === 'suspended') {
+      this.#log.info('session reconnected', { sessionId: client.sessionId });
+      this.#transition('reconnected');
+    }
+  }
+
+  #onClientClosed(client: ZkClient, code: number): void {
+    if (client !== this.#client || this.#state === 'closed') return;
+    this.#log.warn(code === EXPIRED_STATE ? 'session expired' : 'session handle closed', { sessionId: client.sessionId, code });
+    this.#client = undefined;
+    this.#transition('expired');
+  }
+
+  #transition(to: SessionState): void {
+    const previous = this.#state;
+    if (previous === to || previous === 'closed') return;
+    this.#state = to;
+    this.emit('state', to, previous);
+  }
+}
+
+/** A Session handed in by the caller is shared and never closed by us; a string opens our own. */
+export async function resolveSession(
+  connect: string | Session | undefined,
+  options: Omit<SessionOptions, 'connect'>,
+): Promise<{ session: Session; owned: boolean }> {
+  if (connect instanceof Session) {
+    if (connect.state === 'closed') throw new ClosedError('the shared session');
+    return { session: connect, owned: false };
+  }
+  if (connect !== undefined && typeof connect !== 'string') {
+    throw new ZkElectionError('Expected `connect` to be a connection string or a Session', 'INVALID_ARGUMENT');
+  }
+  const session = await Session.connect({ ...options, ...(connect === undefined ? {} : { connect }) });
+  return { session, owned: true };
+}
