@@ -43,10 +43,10 @@ export async function listParticipants(
   }
 }
 
-export async function readParticipants(client: ZkClient, path: string): Promise<Participant[]> {
+export async function readParticipants(client: ZkClient, path: string, listed?: string[]): Promise<Participant[]> {
   let children: string[];
   try {
-    children = await client.getChildren(path);
+    children = listed ?? (await client.getChildren(path));
   } catch (error) {
     if ((error as ZkElectionError).code === 'NO_NODE') return [];
     throw error;

@@ -1,0 +1,63 @@
+/** What a CLI command may touch: its streams and environment, injectable for tests. */
+import winston from 'winston';
+import { ZkElectionError } from '../errors.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export const EXIT = { OK: 0, NO_LEADER: 1, FAILURE: 1, USAGE: 2, UNREACHABLE: 3 } as const;
+
+/** Bad usage, reported as one line and exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Maps an error to the documented exit code. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return EXIT.USAGE;
+  if (error instanceof ZkElectionError) {
+    switch (error.code) {
+      case 'UNREACHABLE':
+        return EXIT.UNREACHABLE;
+      case 'INVALID_PATH':
+      case 'INVALID_ARGUMENT':
+      case 'INVALID_CONNECT_STRING':
+      case 'DATA_TOO_LARGE':
+      case 'SESSION_TIMEOUT_OUT_OF_RANGE':
+      case 'NO_AUTH':
+      case 'AUTH_FAILED':
+        return EXIT.USAGE;
+      default:
+        return EXIT.FAILURE;
+    }
+  }
+  return EXIT.FAILURE;
+}
+
+/** One clear line on stderr; the stack only with --verbose. */
+export function reportError(io: CliIo, error: unknown, verbose: boolean): void {
+  const err = error as Error & { code?: string };
+  const code = err.code ? ` [${err.code}]` : '';
+  io.stderr.write(`zk-election: ${err.message ?? String(error)}${code}\n`);
+  if (verbose && err.stack) io.stderr.write(`${err.stack}\n`);
+}
+
+/** The CLI's own log: one line per transition on stderr, text or JSON. */
+export function cliLogger(io: CliIo, format: 'text' | 'json', level = 'info'): winston.Logger {
+  const text = winston.format.printf((info) => {
+    const { level: lvl, message, timestamp, ...rest } = info as Record<string, unknown>;
+    const fields = Object.entries(rest)
+      .filter(([key]) => typeof key === 'string')
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    return `${String(timestamp)} ${String(lvl)} ${String(message)}${fields ? ` ${fields}` : ''}`;
+  });
+  return winston.createLogger({
+    level,
+    format: winston.format.combine(winston.format.timestamp(), format === 'json' ? winston.format.json() : text),
+    transports: [new winston.transports.Stream({ stream: io.stderr })],
+  });
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/** The `zk-election` command: a thin main(argv, io) -> exit code, one file per command. */
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { demoCommand, DEMO_HELP } from './demo.js';
+import { exitCodeFor, reportError, EXIT, type CliIo } from './io.js';
+import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } from './participants.js';
+import { runCommand, RUN_HELP } from './run.js';
+
+const HELP = `Usage: zk-election <command> [options]
+
+Leader election on Apache ZooKeeper, for operators.
+
+Commands:
+  participants <path>         show the candidates and the current leader (--json, --watch)
+  leader <path>               print the current leader's id (exit 1 when there is none)
+  run <path> -- <command>     run a command only while leader
+  demo                        start a local 3-node ensemble and a few participants, and narrate a failover
+
+Global options:
+  --connect S     ZooKeeper connection string host:port[,host:port...][/chroot]
+                  (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --timeout MS    how long to try to reach ZooKeeper (default 10000)
+  -v, --verbose   stack traces on errors
+  -h, --help      help for a command: zk-election <command> --help
+  --version       print the version
+
+Exit codes: 0 ok, 1 no leader (or failure), 2 bad usage or invalid input, 3 ZooKeeper unreachable.
+
+Examples:
+  zk-election demo
+  zk-election participants /services/payments/leader --connect 127.0.0.1:2181
+  zk-election run /services/payments/leader --id sched-1 -- node scheduler.js
+`;
+
+const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; help: string }> = {
+  participants: { run: participantsCommand, help: PARTICIPANTS_HELP },
+  leader: { run: leaderCommand, help: LEADER_HELP },
+  run: { run: runCommand, help: RUN_HELP },
+  demo: { run: demoCommand, help: DEMO_HELP },
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') return void io.stdout.write(`${version()}\n`), EXIT.OK;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    io.stdout.write(topic?.help ?? HELP);
+    return EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`zk-election: unknown command "${name}"; see zk-election --help\n`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    reportError(io, error, rest.includes('--verbose') || rest.includes('-v'));
+    return exitCodeFor(error);
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  process.exitCode = code;
+}
