@@ -12,7 +12,7 @@
  * leader that still believes in the old one.
  */
 import { EventEmitter } from 'node:events';
-import { combineSignals, onAbort, throwIfAborted } from './abort.js';
+import { combineSignals, delay, onAbort, throwIfAborted } from './abort.js';
 import {
   AbortedError,
   ClosedError,
@@ -157,8 +157,28 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.close();
   }
 
+  /** Opens a new session, trying again while a handle dies before connecting (the binding's spin guard). */
   async #open(signal: AbortSignal | undefined): Promise<ZkClient> {
     this.#transition('connecting');
+    const deadline = Date.now() + this.connectTimeout;
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await this.#openOnce(signal, Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        const handleDied = error instanceof ClosedError && this.#state !== 'closed';
+        if (!handleDied || Date.now() >= deadline) {
+          if (this.#state !== 'closed') this.#transition('expired');
+          throw handleDied ? new UnreachableError(this.connectString, this.connectTimeout, { cause: error }) : error;
+        }
+        this.#log.debug('new session handle closed before connecting; trying again');
+        attempt += 1;
+        await delay(Math.min(1000, 50 * 2 ** attempt), signal).catch(() => undefined);
+      }
+    }
+  }
+
+  async #openOnce(signal: AbortSignal | undefined, timeoutMs: number): Promise<ZkClient> {
     const client = new ZkClient({ connect: this.connectString, sessionTimeout: this.requestedTimeout });
     this.#client = client;
     this.#generation += 1;
@@ -166,13 +186,12 @@ export class Session extends EventEmitter<SessionEvents> {
     client.on('connected', () => this.#onClientConnected(client));
     client.on('closed', (code) => this.#onClientClosed(client, code));
     try {
-      await this.#waitConnected(client, signal);
+      await this.#waitConnected(client, signal, timeoutMs);
       await this.#checkTimeout(client);
       for (const { scheme, credentials } of this.#auth) await client.addAuth(scheme, credentials);
     } catch (error) {
       if (this.#client === client) this.#client = undefined;
       client.close();
-      if (this.#state !== 'closed') this.#transition('expired');
       throw error;
     }
     this.#log.info('session connected', { sessionId: client.sessionId, timeout: client.negotiatedTimeout });
@@ -180,8 +199,8 @@ export class Session extends EventEmitter<SessionEvents> {
     return client;
   }
 
-  #waitConnected(client: ZkClient, signal: AbortSignal | undefined): Promise<void> {
-    const bounded = combineSignals([signal], this.connectTimeout);
+  #waitConnected(client: ZkClient, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
+    const bounded = combineSignals([signal], timeoutMs);
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
         detach();
@@ -248,10 +267,42 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #onClientClosed(client: ZkClient, code: number): void {
-    if (client !== this.#client || this.#state === 'closed') return;
+    // While opening, #openOnce decides what a closed handle means.
+    if (client !== this.#client || this.#state === 'closed' || this.#state === 'connecting') return;
     this.#log.warn(code === EXPIRED_STATE ? 'session expired' : 'session handle closed', { sessionId: client.sessionId, code });
     this.#client = undefined;
     this.#transition('expired');
+    void this.#bury(client.sessionId, client.sessionPassword);
+  }
+
+  /**
+   * The binding also closes a handle with -112 when its poll loop spins after a reconnect (see
+   * zk-client.ts), while the server may still hold the session and our ephemeral nodes, which
+   * would then block successors until the session timeout. So after any such close we attach a
+   * handle to the old session and close it: the server ends the session and deletes its nodes at
+   * once. If the session had really expired, the attach is refused and nothing changes.
+   */
+  async #bury(id: string, password: string): Promise<void> {
+    if (!id || id === '0' || password.length !== 32) return;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let twin: ZkClient;
+      try {
+        twin = new ZkClient({ connect: this.connectString, sessionTimeout: this.requestedTimeout, session: { id, password } });
+      } catch {
+        return;
+      }
+      const outcome = await new Promise<'connected' | 'closed' | 'timeout'>((resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), this.connectTimeout);
+        twin.once('connected', () => (clearTimeout(timer), resolve('connected')));
+        twin.once('closed', () => (clearTimeout(timer), resolve('closed')));
+      });
+      twin.close();
+      if (outcome !== 'closed' || twin.closeCode === 0) {
+        this.#log.info('closed the previous session on the server', { sessionId: id, outcome });
+        return;
+      }
+      await delay(100 * 2 ** attempt).catch(() => undefined);
+    }
   }
 
   #transition(to: SessionState): void {

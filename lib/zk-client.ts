@@ -119,6 +119,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       // 0 silences the C client's own stderr logging: the library never writes to the console.
       debug_level: 0,
       host_order_deterministic: false,
+      // A wart of the binding: after a reconnect its poll handle can keep watching a stale socket
+      // and spin; it then closes the handle as if the session had expired (-112) once
+      // zookeeper_process() returned ZNOTHING this many times in a row. A higher limit leaves the
+      // handle spinning without ever reconnecting, so we keep a small one and treat that close
+      // as an expiry (the safe reading): leadership ends, and a new session is opened on demand.
+      response_counter_limit: 100,
     };
     if (options.session) {
       config.client_id = options.session.id;

@@ -1,0 +1,178 @@
+/**
+ * The recipe against a real standalone ZooKeeper: leadership order, handover, fencing tokens,
+ * the herd-free watch layout as the server itself reports it, and typed errors.
+ */
+import { Election, electLeader, listParticipants } from '../../lib/index.js';
+import { CreateMode } from '../../lib/zk-client.js';
+import { closedPort, expireSession, openClient } from '../support/clients.js';
+import { useZooKeeper, uniquePath } from '../support/zookeeper.js';
+
+const zk = useZooKeeper({ servers: 1 });
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.allSettled(cleanup.splice(0).map((fn) => fn()));
+});
+
+async function candidates(path: string, count: number, prefix = 'p'): Promise<Election[]> {
+  const list: Election[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const election = new Election(path, { connect: zk.connectString, id: `${prefix}${i}`, requeue: false });
+    cleanup.push(() => election.close());
+    await election.start();
+    list.push(election);
+  }
+  return list;
+}
+
+const within = (ms: number): AbortSignal => AbortSignal.timeout(ms);
+
+test('one participant leads, with a token, a live signal and a valid lease', async () => {
+  const path = uniquePath();
+  const leadership = await electLeader(path, { connect: zk.connectString, id: 'solo' });
+  cleanup.push(() => leadership.resign());
+  expect(leadership.isLeader).toBe(true);
+  expect(leadership.isValid()).toBe(true);
+  expect(leadership.signal.aborted).toBe(false);
+  expect(leadership.token).toBeGreaterThan(0n);
+  expect(leadership.node.startsWith(`${path}/c_`)).toBe(true);
+  const [only, ...rest] = await listParticipants(path, { connect: zk.connectString });
+  expect(rest).toEqual([]);
+  expect(only).toMatchObject({ id: 'solo', leader: true, node: leadership.node, token: leadership.token, pid: process.pid });
+});
+
+test('five participants in five sessions: exactly one leader at a time, in join order, tokens increasing', async () => {
+  const path = uniquePath();
+  const elections = await candidates(path, 5);
+  const listed = await listParticipants(path, { connect: zk.connectString });
+  expect(listed.map((p) => p.id)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+  expect(listed.map((p) => p.leader)).toEqual([true, false, false, false, false]);
+  expect(new Set(listed.map((p) => p.sessionId)).size).toBe(5);
+
+  let previous = 0n;
+  for (const [index, election] of elections.entries()) {
+    const leadership = await election.waitForLeadership(within(10_000));
+    expect(elections.filter((e) => e.isLeader).map((e) => e.id)).toEqual([`p${index}`]);
+    expect(leadership.token).toBeGreaterThan(previous);
+    previous = leadership.token;
+    const lost = new Promise((resolve) => leadership.signal.addEventListener('abort', resolve));
+    await leadership.resign();
+    await lost;
+    expect((leadership.signal.reason as { reason: string }).reason).toBe('resigned');
+  }
+  expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
+});
+
+test('20 waiting candidates: each node watched by exactly one session, the parent by none; a resignation wakes one', async () => {
+  const path = uniquePath();
+  const elections = await candidates(path, 21, 'w');
+  const leader = await elections[0]!.waitForLeadership(within(10_000));
+  const nodes = (await listParticipants(path, { connect: zk.connectString })).map((p) => p.node);
+
+  const watchers = parseWatchesByPath(await zk.ensemble.servers[0]!.fourLetter('wchp'));
+  expect(watchers.get(path)).toBeUndefined();
+  for (const [index, node] of nodes.entries()) {
+    const expected = index < nodes.length - 1 ? 1 : 0; // the newest candidate has no successor
+    expect({ node: index, sessions: watchers.get(node)?.length ?? 0 }).toEqual({ node: index, sessions: expected });
+  }
+
+  const before = elections.map((e) => e.session!.current!.counters.total);
+  await leader.resign();
+  await elections[1]!.waitForLeadership(within(10_000));
+  // A round trip on every other session: any notification the deletion caused reaches its
+  // session before the reply to a later request, so after this nobody can still be waking up.
+  await Promise.all(elections.slice(2).map((e) => e.session!.current!.sync('/')));
+  const worked = elections.slice(2).filter((e, i) => e.session!.current!.counters.total - before[i + 2]! > 1);
+  expect(worked.map((e) => e.id)).toEqual([]);
+});
+
+test('resign hands over to the next candidate and resign twice is harmless', async () => {
+  const path = uniquePath();
+  const [first, second] = await candidates(path, 2);
+  const leadership = await first!.waitForLeadership(within(10_000));
+  await Promise.all([leadership.resign(), leadership.resign()]);
+  await leadership.resign();
+  const next = await second!.waitForLeadership(within(10_000));
+  expect(next.token).toBeGreaterThan(leadership.token);
+  expect(first!.state).toBe('closed');
+});
+
+test('children that are not candidate nodes are ignored, never fatal', async () => {
+  const path = uniquePath();
+  const client = await openClient(zk.connectString);
+  cleanup.push(async () => client.close());
+  await (await candidates(path, 1))[0]!.waitForLeadership(within(10_000));
+  await client.create(`${path}/config`, Buffer.from('{}'), CreateMode.PERSISTENT);
+  await client.create(`${path}/lock-`, Buffer.alloc(0), CreateMode.EPHEMERAL_SEQUENTIAL);
+  const [, follower] = await candidates(path, 2, 'late');
+  const listed = await listParticipants(path, { connect: zk.connectString });
+  expect(listed.map((p) => p.id)).toEqual(['p0', 'late0', 'late1']);
+  expect(follower!.state).toBe('waiting');
+});
+
+test('a forced session expiry ends leadership with session-expired; Election requeues on a fresh session', async () => {
+  const path = uniquePath();
+  const election = new Election(path, { connect: zk.connectString, id: 'requeue', sessionTimeout: 2000 });
+  cleanup.push(() => election.close());
+  await election.start();
+  const first = await election.waitForLeadership(within(10_000));
+  const oldSession = election.session!.sessionId;
+  await expireSession(zk.connectString, election.session!.current!);
+  await new Promise((resolve) => first.signal.addEventListener('abort', resolve));
+  expect((first.signal.reason as { reason: string }).reason).toBe('session-expired');
+  expect(first.isValid()).toBe(false);
+  const second = await election.waitForLeadership(within(20_000));
+  expect(second.term).toBe(first.term + 1);
+  expect(second.token).toBeGreaterThan(first.token);
+  expect(election.session!.sessionId).not.toBe(oldSession);
+});
+
+test('abort and timeout while waiting reject with ABORTED / TIMEOUT and leave no node behind', async () => {
+  const path = uniquePath();
+  const [holder] = await candidates(path, 1);
+  await holder!.waitForLeadership(within(10_000));
+  const controller = new AbortController();
+  const aborted = electLeader(path, { connect: zk.connectString, id: 'aborts', signal: controller.signal });
+  await waitForParticipant(path, 'aborts');
+  controller.abort();
+  await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
+  await expect(electLeader(path, { connect: zk.connectString, id: 'times-out', timeout: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  expect((await listParticipants(path, { connect: zk.connectString })).map((p) => p.id)).toEqual(['p0']);
+});
+
+test('bad input gives typed errors: invalid path, unreachable ensemble, oversized data', async () => {
+  await expect(electLeader('relative/path', { connect: zk.connectString })).rejects.toMatchObject({ code: 'INVALID_PATH' });
+  await expect(electLeader('/a/../b', { connect: zk.connectString })).rejects.toMatchObject({ code: 'INVALID_PATH' });
+  const port = await closedPort();
+  await expect(electLeader(uniquePath(), { connect: `127.0.0.1:${port}`, connectTimeout: 800 })).rejects.toMatchObject({ code: 'UNREACHABLE' });
+  await expect(electLeader(uniquePath(), { connect: zk.connectString, data: 'x'.repeat(2 * 1024 * 1024) })).rejects.toMatchObject({ code: 'DATA_TOO_LARGE' });
+  await expect(electLeader(uniquePath(), { connect: 'host:notaport' })).rejects.toMatchObject({ code: 'INVALID_CONNECT_STRING' });
+});
+
+test('a sessionTimeout outside the server range is refused, naming the negotiated value', async () => {
+  const error = await electLeader(uniquePath(), { connect: zk.connectString, sessionTimeout: 600_000 }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'SESSION_TIMEOUT_OUT_OF_RANGE', requested: 600_000 });
+  expect((error as { negotiated: number }).negotiated).toBeLessThan(600_000);
+});
+
+async function waitForParticipant(path: string, id: string): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    if ((await listParticipants(path, { connect: zk.connectString })).some((p) => p.id === id)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`participant ${id} never appeared`);
+}
+
+/** `wchp` output: a path line, then one indented session id per watcher. */
+function parseWatchesByPath(output: string): Map<string, string[]> {
+  const byPath = new Map<string, string[]>();
+  let current: string | undefined;
+  for (const line of output.split('\n')) {
+    if (line.startsWith('/')) {
+      current = line.trim();
+      byPath.set(current, []);
+    } else if (current && line.trim().startsWith('0x')) {
+      byPath.get(current)!.push(line.trim());
+    }
+  }
+  return byPath;
+}

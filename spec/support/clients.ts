@@ -1,0 +1,39 @@
+/** Bare clients and ports for tests that need to act beside the library (foreign nodes, forced expiry). */
+import { createServer } from 'node:net';
+import { ZkClient } from '../../lib/zk-client.js';
+
+/** A connected bare client; the caller closes it. */
+export async function openClient(connect: string, sessionTimeout = 4000): Promise<ZkClient> {
+  const client = new ZkClient({ connect, sessionTimeout });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no connection to ${connect} within 10 s`)), 10_000);
+    client.once('connected', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return client;
+}
+
+/** A loopback port with nothing listening on it. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Closes a second handle attached to the same session: the standard way to force expiry. */
+export async function expireSession(connect: string, client: ZkClient): Promise<void> {
+  const twin = new ZkClient({ connect, sessionTimeout: client.negotiatedTimeout, session: { id: client.sessionId, password: client.sessionPassword } });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('twin session handle did not connect')), 10_000);
+    twin.once('connected', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  twin.close();
+}
