@@ -9,6 +9,7 @@
  */
 import ZooKeeperModule from 'zookeeper';
 import { EventEmitter } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { monotonicNow } from './clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError } from './errors.js';
 
@@ -269,15 +270,27 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   #connectingSince = monotonicNow();
+  #placeholder: number | undefined;
+
+  #releasePlaceholder(): void {
+    if (this.#placeholder === undefined) return;
+    closeSync(this.#placeholder);
+    this.#placeholder = undefined;
+  }
 
   #onConnecting(): void {
     if (this.#closed) return;
+    // The C client has just closed its socket and opens the next one after this callback. Were
+    // the new socket given the same descriptor number, the binding would keep polling the stale
+    // registration and spin (see quarantineFreedDescriptor); holding the number prevents that.
+    this.#placeholder ??= holdLowestDescriptor();
     this.#connectingSince = monotonicNow();
     this.emit('connecting');
   }
 
   #onConnect(): void {
     if (this.#closed) return;
+    this.#releasePlaceholder();
     this.#sessionId = this.#native.client_id;
     // The server renewed the session while handling our (re)connect request, which we sent
     // no earlier than the moment we started connecting: a conservative contact time.
@@ -289,9 +302,35 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (this.#closed && this.#closeCode !== undefined) return;
     this.#closed = true;
     this.#closeCode = code;
+    this.#releasePlaceholder();
+    if (code === EXPIRED_STATE) quarantineFreedDescriptor();
     const error = code === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`);
     for (const fail of [...this.#pending]) fail(error);
     this.emit('closed', code);
+  }
+}
+
+/**
+ * After the binding's spin guard kills a handle, libuv's poll registration for that socket's
+ * descriptor number stays broken in this process, and every new handle whose socket is given the
+ * same (lowest free) number spins and dies the same way. Holding the number just freed keeps new
+ * sockets off it. One descriptor per such close, at most QUARANTINE_LIMIT in all.
+ */
+const QUARANTINE_LIMIT = 64;
+const quarantined: number[] = [];
+function quarantineFreedDescriptor(): void {
+  if (quarantined.length >= QUARANTINE_LIMIT) return;
+  const fd = holdLowestDescriptor();
+  if (fd !== undefined) quarantined.push(fd);
+}
+
+/** Opens /dev/null, which takes the lowest free descriptor number; undefined if that fails. */
+function holdLowestDescriptor(): number | undefined {
+  try {
+    return openSync('/dev/null', 'r');
+  } catch {
+    // Out of descriptors or no /dev/null: a spinning handle is then closed and retried.
+    return undefined;
   }
 }
 
