@@ -1,0 +1,75 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { LOOPBACK } from './ports.js';
+
+/** Ports and directories of one ensemble member. */
+export interface MemberSpec {
+  id: number;
+  clientPort: number;
+  /** Followers connect to the leader here; absent for a standalone server. */
+  quorumPort: number | undefined;
+  /** Leader election runs here; absent for a standalone server. */
+  electionPort: number | undefined;
+  dir: string;
+  dataDir: string;
+  configFile: string;
+  logFile: string;
+}
+
+export interface Timing {
+  tickTime: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+}
+
+export function memberSpec(baseDir: string, id: number, ports: readonly number[]): MemberSpec {
+  const dir = path.join(baseDir, `server-${id}`);
+  const [clientPort, quorumPort, electionPort] = ports;
+  if (clientPort === undefined) throw new RangeError(`no client port for server ${id}`);
+  return {
+    id,
+    clientPort,
+    quorumPort,
+    electionPort,
+    dir,
+    dataDir: path.join(dir, 'data'),
+    configFile: path.join(dir, 'zoo.cfg'),
+    logFile: path.join(dir, 'zookeeper.log'),
+  };
+}
+
+function serverLine(member: MemberSpec): string {
+  // The client address after ';' keeps the client port on loopback as well.
+  return `server.${member.id}=${LOOPBACK}:${member.quorumPort}:${member.electionPort};${LOOPBACK}:${member.clientPort}`;
+}
+
+/**
+ * zoo.cfg for one member. Limits are counted in ticks: with a 200 ms tick, followers get
+ * 5 s to sync at start and 2 s of silence before the leader drops them, roomy enough for a
+ * shared 2-core machine yet quick to notice a killed or paused peer.
+ */
+export function renderConfig(member: MemberSpec, members: readonly MemberSpec[], timing: Timing): string {
+  const lines = [
+    `tickTime=${timing.tickTime}`,
+    `dataDir=${member.dataDir}`,
+    `clientPort=${member.clientPort}`,
+    `clientPortAddress=${LOOPBACK}`,
+    `minSessionTimeout=${timing.minSessionTimeout}`,
+    `maxSessionTimeout=${timing.maxSessionTimeout}`,
+    '4lw.commands.whitelist=*',
+    'admin.enableServer=false',
+    // Tests open many sessions from one address; the default cap is 60.
+    'maxClientCnxns=0',
+  ];
+  if (members.length > 1) {
+    lines.push('initLimit=25', 'syncLimit=10', ...members.map(serverLine));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Creates the member's directories and writes its zoo.cfg (and myid, for an ensemble). */
+export async function writeMemberFiles(member: MemberSpec, members: readonly MemberSpec[], timing: Timing): Promise<void> {
+  await fs.mkdir(member.dataDir, { recursive: true });
+  await fs.writeFile(member.configFile, renderConfig(member, members, timing));
+  if (members.length > 1) await fs.writeFile(path.join(member.dataDir, 'myid'), `${member.id}\n`);
+}

@@ -1,0 +1,262 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'winston';
+import { InvalidArgumentError, TimeoutError } from '../errors.js';
+import { findZooKeeperRuntime } from './classpath.js';
+import { memberSpec, writeMemberFiles, type MemberSpec, type Timing } from './config.js';
+import type { ServerMode } from './four-letter.js';
+import { removeOnExit } from './host-exit.js';
+import { logTail } from './log-tail.js';
+import { freeLoopbackPorts, LOOPBACK } from './ports.js';
+import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './server.js';
+import { deadlineIn, delay, remaining } from './timing.js';
+
+export interface StartZooKeeperOptions {
+  /** How many servers: a standalone server or a three-member ensemble. @default 1 */
+  servers?: 1 | 3;
+  /** Milliseconds per tick; session and sync limits are counted in ticks. @default 200 */
+  tickTime?: number;
+  /** The smallest session timeout the servers grant. @default 2 * tickTime */
+  minSessionTimeout?: number;
+  /** The largest session timeout the servers grant. @default 20000 */
+  maxSessionTimeout?: number;
+  /** Where configs, data and logs go. @default a fresh directory made by mkdtemp under os.tmpdir() */
+  baseDir?: string;
+  /** How long to wait until every server serves (a restart through LocalServer.start() too). @default 30000 */
+  startTimeoutMs?: number;
+  /** Receives debug lines about the JVMs; nothing is printed without it. */
+  logger?: Logger;
+}
+
+export interface LocalEnsemble {
+  /** `127.0.0.1:p1,127.0.0.1:p2,...` */
+  readonly connectString: string;
+  readonly servers: readonly LocalServer[];
+  readonly baseDir: string;
+  /** Stops every JVM (SIGTERM, then SIGKILL), waits for them to exit, removes a baseDir it created. Idempotent. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  /** The server whose `srvr` Mode is leader (or standalone); undefined while there is none. */
+  leader(): Promise<LocalServer | undefined>;
+  /**
+   * Resolves once a majority of servers serve with exactly one leader and every running,
+   * unpaused server serves; rejects with a TimeoutError after `timeoutMs`.
+   */
+  waitForQuorum(timeoutMs?: number): Promise<void>;
+}
+
+/** JVM flags for a quick start and a small footprint; a test server holds a few kilobytes of data. */
+export const JVM_ARGS: readonly string[] = [
+  '-Xmx192m',
+  '-Xss512k',
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-XX:-UsePerfData',
+  '-Djava.awt.headless=true',
+  '-Dzookeeper.admin.enableServer=false',
+  // Durability does not matter for a throwaway server; fsync on a busy disk makes every write slow.
+  '-Dzookeeper.forceSync=no',
+  '-Dzookeeper.preAllocSize=1024',
+  '-Dorg.slf4j.simpleLogger.showDateTime=true',
+  '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
+];
+
+/**
+ * Node's Symbol.asyncDispose. A sandboxed realm such as a jest test file has its own `Symbol`
+ * without the property, but Node registers the symbol, so Symbol.for finds the same one there.
+ */
+const asyncDispose: typeof Symbol.asyncDispose =
+  Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+const DEFAULT_QUORUM_WAIT_MS = 30_000;
+const POLL_INTERVAL_MS = 100;
+
+interface ResolvedOptions {
+  servers: 1 | 3;
+  timing: Timing;
+  startTimeoutMs: number;
+  logger: Logger | undefined;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function resolveOptions(options: StartZooKeeperOptions): ResolvedOptions {
+  const servers = options.servers ?? 1;
+  if (servers !== 1 && servers !== 3) throw new InvalidArgumentError(`servers must be 1 or 3, got ${String(servers)}`);
+  const tickTime = positiveInteger('tickTime', options.tickTime ?? 200);
+  const minSessionTimeout = positiveInteger('minSessionTimeout', options.minSessionTimeout ?? 2 * tickTime);
+  const maxSessionTimeout = positiveInteger('maxSessionTimeout', options.maxSessionTimeout ?? 20_000);
+  if (minSessionTimeout > maxSessionTimeout) {
+    throw new InvalidArgumentError(`minSessionTimeout ${minSessionTimeout} exceeds maxSessionTimeout ${maxSessionTimeout}`);
+  }
+  const startTimeoutMs = positiveInteger('startTimeoutMs', options.startTimeoutMs ?? 30_000);
+  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger };
+}
+
+/** True when the modes show a working ensemble: one leader (or a standalone) and a majority serving. */
+export function hasQuorum(modes: ReadonlyArray<ServerMode | undefined>, total: number): boolean {
+  const serving = modes.filter((mode) => mode !== undefined);
+  if (total === 1) return serving.length === 1;
+  const leaders = serving.filter((mode) => mode === 'leader').length;
+  return leaders === 1 && serving.length > total / 2 && serving.every((mode) => mode === 'leader' || mode === 'follower');
+}
+
+class Ensemble implements LocalEnsemble {
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly servers: readonly ServerProcess[],
+    private readonly dir: BaseDir,
+    private readonly logger: Logger | undefined,
+  ) {}
+
+  get baseDir(): string {
+    return this.dir.path;
+  }
+
+  get connectString(): string {
+    return this.servers.map((server) => `${LOOPBACK}:${server.clientPort}`).join(',');
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  private async stopAll(): Promise<void> {
+    for (const server of this.servers) server.close();
+    const results = await Promise.allSettled(this.servers.map((server) => server.stop()));
+    await this.dir.remove();
+    this.logger?.debug('local zookeeper: ensemble stopped', { baseDir: this.baseDir });
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (failures.length > 0) throw new AggregateError(failures, 'some local ZooKeeper servers did not stop');
+  }
+
+  async leader(): Promise<LocalServer | undefined> {
+    const modes = await Promise.all(this.servers.map((server) => server.mode()));
+    return this.servers.find((_, i) => modes[i] === 'leader' || modes[i] === 'standalone');
+  }
+
+  /** Servers that can answer: a stopped or paused one is not expected to. */
+  private async quorumState(): Promise<{ ok: boolean; summary: string }> {
+    const modes = await Promise.all(this.servers.map((server) => server.mode()));
+    const expected = this.servers.every((server, i) => !server.running || server.paused || modes[i] !== undefined);
+    const summary = this.servers
+      .map((server, i) => `${server.id}:${server.paused ? 'paused' : server.running ? (modes[i] ?? 'not serving') : 'down'}`)
+      .join(' ');
+    return { ok: expected && hasQuorum(modes, this.servers.length), summary };
+  }
+
+  async waitForQuorum(timeoutMs = DEFAULT_QUORUM_WAIT_MS): Promise<void> {
+    await this.pollQuorum(deadlineIn(timeoutMs), timeoutMs);
+  }
+
+  /** Polls `srvr` on every server; also fails fast when a server that should be serving exits. */
+  async pollQuorum(deadline: number, timeoutMs: number, failOnExit = false): Promise<void> {
+    for (;;) {
+      if (failOnExit) for (const server of this.servers) await server.throwIfExited();
+      const state = await this.quorumState();
+      if (state.ok) return;
+      if (remaining(deadline) === 0) {
+        throw new TimeoutError(`local ZooKeeper ensemble had no quorum within ${timeoutMs} ms (${state.summary})`);
+      }
+      await delay(Math.min(POLL_INTERVAL_MS, remaining(deadline)));
+    }
+  }
+}
+
+/** Where configs, data and logs live; `remove()` deletes only a directory we created. */
+interface BaseDir {
+  path: string;
+  remove(): Promise<void>;
+}
+
+/** A directory we create is ours to remove, on stop or at exit if stop never came; a given one is the caller's. */
+async function makeBaseDir(given: string | undefined): Promise<BaseDir> {
+  if (given !== undefined) {
+    await fs.mkdir(given, { recursive: true });
+    return { path: given, remove: async () => {} };
+  }
+  const created = await fs.mkdtemp(path.join(os.tmpdir(), 'zk-election-'));
+  const forget = removeOnExit(created);
+  return {
+    path: created,
+    remove: async () => {
+      await fs.rm(created, { recursive: true, force: true });
+      forget();
+    },
+  };
+}
+
+/** Fresh ports and config files: one client port for a standalone server, client/quorum/election for each member. */
+async function planMembers(baseDir: string, options: ResolvedOptions): Promise<MemberSpec[]> {
+  const perMember = options.servers === 1 ? 1 : 3;
+  const ports = await freeLoopbackPorts(options.servers * perMember);
+  const members = Array.from({ length: options.servers }, (_, i) =>
+    memberSpec(baseDir, i + 1, ports.slice(i * perMember, (i + 1) * perMember)),
+  );
+  await Promise.all(members.map((member) => writeMemberFiles(member, members, options.timing)));
+  return members;
+}
+
+async function logTails(servers: readonly ServerProcess[]): Promise<string> {
+  const tails = await Promise.all(servers.map(async (server) => `--- ${server.logFile}\n${await logTail(server.logFile, 30)}`));
+  return tails.join('\n');
+}
+
+/** One attempt: launch every member and wait until all serve; on failure nothing is left running. */
+async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: ResolvedOptions): Promise<Ensemble> {
+  const members = await planMembers(baseDir.path, options);
+  const ensemble = new Ensemble(members.map((member) => new ServerProcess(member, launch)), baseDir, options.logger);
+  try {
+    for (const server of ensemble.servers) server.launch();
+    await ensemble.pollQuorum(deadlineIn(options.startTimeoutMs), options.startTimeoutMs, true);
+    return ensemble;
+  } catch (error) {
+    // A failed start has nothing worth a graceful shutdown; the caller removes baseDir.
+    await Promise.allSettled(ensemble.servers.map((server) => server.kill()));
+    if (error instanceof TimeoutError) {
+      throw new TimeoutError(`${error.message}; last lines of the server logs:\n${await logTails(ensemble.servers)}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Starts a local ZooKeeper (standalone or a three-member ensemble) on free loopback ports and
+ * resolves once every server serves. Throws ZooKeeperNotFoundError without java or the jars,
+ * ServerExitedError when a server dies while starting, and a TimeoutError (with the tail of the
+ * server logs) when the servers do not come up in time.
+ *
+ * The JVMs do not keep the Node process alive on their own (their handles are unref'd): a
+ * process that ends without calling stop() SIGKILLs them and removes baseDir on its way out.
+ */
+export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promise<LocalEnsemble> {
+  const resolved = resolveOptions(options);
+  const runtime = findZooKeeperRuntime();
+  const launch: LaunchSpec = { ...runtime, jvmArgs: JVM_ARGS, startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger };
+  const baseDir = await makeBaseDir(options.baseDir);
+  try {
+    try {
+      return await launchEnsemble(baseDir, launch, resolved);
+    } catch (error) {
+      // Another process may have taken a port between our probe and the JVM's bind: one retry with fresh ports.
+      if (!(error instanceof ServerExitedError && error.addressInUse)) throw error;
+      resolved.logger?.debug('local zookeeper: port taken, retrying with fresh ports', { baseDir: baseDir.path });
+      return await launchEnsemble(baseDir, launch, resolved);
+    }
+  } catch (error) {
+    await baseDir.remove();
+    throw error;
+  }
+}
