@@ -1,0 +1,125 @@
+/**
+ * `npm run bench`: the figures of issue 5 against a real local ZooKeeper, as a table on stdout.
+ *
+ *   node dist/spec/bench/main.js [--quick] [--json FILE]
+ *
+ * Progress goes to stderr. Every process and server it starts is stopped on the way out,
+ * also on Ctrl-C. Benchmarks are not tests: nothing here fails on a slow figure; the table says
+ * next to each target of the issue whether it is met.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startZooKeeper, type LocalEnsemble } from '../../lib/local-zookeeper/index.js';
+import { describeMachine, headerLines } from './machine.js';
+import { RawClient } from './raw-client.js';
+import { Report } from './report.js';
+import { stormSection } from './population-sections.js';
+import { cliSection, exitSection, failoverSection, type Context, type Plan } from './sections.js';
+import { formatMs } from './stats.js';
+import { now, within } from './timing.js';
+import { killAllWorkers, onWorkerWarning } from './workers.js';
+
+const TICK_MS = 200;
+
+const FULL: Plan = {
+  warmup: 60,
+  failover: [[2, 30], [10, 30], [100, 30], [1000, 20]],
+  storm: [[100, 6], [1000, 3]],
+  herdTrials: 5,
+  herdSizes: [10, 100, 1000],
+  footprintAt: 1000,
+  footprintWindows: 5,
+  footprintWindowMs: 2000,
+  sigterm: 15,
+  crash: [
+    { sessionTimeout: 1000, rounds: 3, pairs: 4 },
+    { sessionTimeout: 4000, rounds: 2, pairs: 4 },
+  ],
+  cli: { nodes: 10_000, trials: 5 },
+};
+
+const QUICK: Plan = {
+  warmup: 20,
+  failover: [[2, 8], [10, 8], [100, 8]],
+  storm: [[100, 2]],
+  herdTrials: 3,
+  herdSizes: [10, 100],
+  footprintAt: 100,
+  footprintWindows: 2,
+  footprintWindowMs: 1000,
+  sigterm: 4,
+  crash: [{ sessionTimeout: 1000, rounds: 1, pairs: 2 }],
+  cli: { nodes: 2000, trials: 2 },
+};
+
+const progress = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+let ensemble: LocalEnsemble | undefined;
+let admin: RawClient | undefined;
+
+async function cleanup(): Promise<void> {
+  killAllWorkers();
+  admin?.close();
+  admin = undefined;
+  await ensemble?.stop().catch(() => {});
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  progress(`${signal}: stopping workers and ZooKeeper`);
+  const code = signal === 'SIGINT' ? 130 : 143;
+  setTimeout(() => process.exit(code), 15_000).unref();
+  void cleanup().finally(() => process.exit(code));
+}
+
+async function run(options: { quick: boolean; json: string | undefined }): Promise<void> {
+  const plan = options.quick ? QUICK : FULL;
+  const started = now();
+  progress('starting a standalone ZooKeeper');
+  ensemble = await startZooKeeper({ servers: 1, tickTime: TICK_MS });
+  const server = ensemble.servers[0]!;
+  const machine = await describeMachine(server);
+  admin = await RawClient.connect(ensemble.connectString, 20_000);
+  const report = new Report();
+  const ctx: Context = { connect: ensemble.connectString, server, tickTime: machine.tickTime, admin, report, plan, progress };
+  await failoverSection(ctx);
+  await stormSection(ctx);
+  await exitSection(ctx);
+  await cliSection(ctx);
+  const runtime = now() - started;
+  const command = `npm run bench${options.quick ? ' -- --quick' : ''}`;
+  const header = [...headerLines(machine, options.quick ? 'quick' : 'full', command), `runtime ${formatMs(runtime)}`];
+  process.stdout.write(report.render(header));
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify({ machine, mode: options.quick ? 'quick' : 'full', runtimeMs: runtime, plan, figures: report.figures }, null, 2)}\n`);
+    progress(`wrote ${options.json}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('Usage: npm run bench -- [--quick] [--json FILE]\n');
+    return 0;
+  }
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.on('exit', killAllWorkers);
+  const warned = new Set<string>();
+  onWorkerWarning((warning) => {
+    if (!warned.has(warning)) progress(`a worker raised a process warning (shown once): ${warning}`);
+    warned.add(warning);
+  });
+  try {
+    await run({ quick: values.quick ?? false, json: values.json });
+    return 0;
+  } catch (error) {
+    progress(`failed: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  } finally {
+    await within(cleanup(), 20_000, 'cleanup').catch((error: Error) => progress(error.message));
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,225 @@
+/**
+ * A bench worker: holds candidates in its own OS process and obeys the parent over IPC.
+ * Usage: forked by spec/bench/workers.ts; not meant to be run by hand.
+ * It installs no signal handlers of its own, so that `handleSignals: true` in the library is what
+ * decides how it leaves on SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Election, electLeader, listParticipants, Session, type Leadership } from '../../lib/index.js';
+import type { CountersResult, ParticipantsResult, PopulateArgs, Reply, Request, ResignResult, UsageResult } from './protocol.js';
+import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
+
+const elections: Election[] = [];
+/** Requests the bench itself sent on each election's session (the barrier), subtracted from the counts. */
+const ownRequests: number[] = [];
+let shared: Session | undefined;
+let sharedOwnRequests = 0;
+const leaderships: Leadership[] = [];
+const rawClients: RawClient[] = [];
+let rawSessionCount = 0;
+const errors: string[] = [];
+
+/** Resolves when the election first knows its place (its first listing), rejects if it closes first. */
+function firstPlace(election: Election): Promise<void> {
+  return new Promise((resolve, reject) => {
+    election.once('leaderChanged', () => resolve());
+    election.on('state', (to, _from, cause) => {
+      if (to === 'closed') reject(new Error(`election ${election.id} closed before it knew its place: ${cause}`));
+    });
+  });
+}
+
+async function populate(args: PopulateArgs): Promise<{ placed: number }> {
+  if (args.shared) shared ??= await Session.connect({ connect: args.connect });
+  const placed: Array<Promise<void>> = [];
+  for (let i = 0; i < args.count; i += 1) {
+    const election = new Election(args.path, {
+      connect: shared ?? args.connect,
+      id: `${args.idPrefix}-${elections.length}`,
+      requeue: args.requeue,
+      ...(args.shared || args.sessionTimeout === undefined ? {} : { sessionTimeout: args.sessionTimeout }),
+    });
+    election.on('error', (error) => errors.push(error.message));
+    elections.push(election);
+    ownRequests.push(0);
+    const known = firstPlace(election);
+    election.start().catch(() => {});
+    placed.push(known);
+  }
+  await Promise.all(placed);
+  return { placed: placed.length };
+}
+
+/**
+ * One round trip on every session we hold. A session's requests are answered in order, so once
+ * this returns, every watch its candidates asked for before it is registered on the server.
+ */
+async function barrier(args: { path: string }): Promise<void> {
+  if (shared?.current) {
+    sharedOwnRequests += 1;
+    await shared.current.exists(args.path);
+    return;
+  }
+  await Promise.all(
+    elections.map(async (election, i) => {
+      const client = election.session?.current;
+      if (!client) return;
+      ownRequests[i] = (ownRequests[i] ?? 0) + 1;
+      await client.exists(args.path);
+    }),
+  );
+}
+
+function counters(): CountersResult {
+  const byOperation: Record<string, number> = {};
+  const add = (ops: Record<string, number>): void => {
+    for (const [op, count] of Object.entries(ops)) byOperation[op] = (byOperation[op] ?? 0) + count;
+  };
+  if (shared) {
+    const c = shared.current?.counters ?? { total: 0, byOperation: {} };
+    add(c.byOperation);
+    byOperation.exists = (byOperation.exists ?? 0) - sharedOwnRequests;
+    return { perCandidate: [], total: c.total - sharedOwnRequests, byOperation };
+  }
+  const perCandidate = elections.map((election, index) => {
+    const c = election.session?.current?.counters ?? { total: 0, byOperation: {} };
+    const mine = ownRequests[index] ?? 0;
+    add(c.byOperation);
+    byOperation.exists = (byOperation.exists ?? 0) - mine;
+    return { index, node: election.node, total: c.total - mine, exists: (c.byOperation.exists ?? 0) - mine, leader: election.isLeader };
+  });
+  return { perCandidate, total: perCandidate.reduce((sum, c) => sum + c.total, 0), byOperation };
+}
+
+async function resign(): Promise<ResignResult> {
+  const index = elections.findIndex((election) => election.isLeader);
+  const election = elections[index];
+  if (!election?.leadership) return { index: -1, node: undefined };
+  const node = election.node;
+  await election.leadership.resign();
+  return { index, node };
+}
+
+async function leave(args: { index: number }): Promise<void> {
+  await elections[args.index]?.close();
+}
+
+function usage(args: { gc?: boolean }): UsageResult {
+  // A collection first makes RSS comparable between snapshots; it costs CPU, so not in CPU windows.
+  if (args.gc) (globalThis as { gc?: () => void }).gc?.();
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return {
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    cpuMicros: cpu.user + cpu.system,
+    timers: process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length,
+    candidates: elections.filter((e) => e.state === 'waiting' || e.state === 'leading').length + rawSessionCount,
+    leaders: elections.filter((e) => e.isLeader).length,
+  };
+}
+
+async function close(): Promise<void> {
+  await Promise.allSettled(elections.map((election) => election.close()));
+  await shared?.close();
+  for (const client of rawClients) client.close();
+}
+
+/** A leader of its own election (a library candidate), for the SIGTERM and kill -9 figures. */
+async function lead(args: { path: string; connect: string; sessionTimeout?: number; handleSignals: boolean }): Promise<{ node: string }> {
+  const leadership = await electLeader(args.path, {
+    connect: args.connect,
+    handleSignals: args.handleSignals,
+    timeout: 30_000,
+    ...(args.sessionTimeout === undefined ? {} : { sessionTimeout: args.sessionTimeout }),
+  });
+  leaderships.push(leadership);
+  return { node: leadership.node };
+}
+
+/** An ephemeral node on a bare session: the raw side of the kill -9 figure. */
+async function rawLead(args: { path: string; connect: string; sessionTimeout: number }): Promise<{ node: string }> {
+  const client = await RawClient.connect(args.connect, args.sessionTimeout);
+  rawClients.push(client);
+  const node = await client.create(`${args.path}/c_${randomBytes(16).toString('hex')}_`, '', EPHEMERAL_SEQUENTIAL);
+  return { node };
+}
+
+/** Bare sessions, each holding one ephemeral node and nothing else: the footprint floor. */
+async function rawSessions(args: { path: string; connect: string; count: number }): Promise<{ opened: number }> {
+  for (let i = 0; i < args.count; i += 1) {
+    const client = await RawClient.connect(args.connect, 10_000);
+    rawClients.push(client);
+    await client.create(`${args.path}/c_${randomBytes(16).toString('hex')}_`, '', EPHEMERAL_SEQUENTIAL);
+    rawSessionCount += 1;
+  }
+  return { opened: args.count };
+}
+
+/**
+ * The join storm with the bare client on one session: every "candidate" creates its node, reads
+ * the children once and sets a data watch on its predecessor, all at once.
+ */
+async function rawStorm(args: { path: string; connect: string; count: number }): Promise<{ placed: number }> {
+  const client = await RawClient.connect(args.connect, 10_000);
+  rawClients.push(client);
+  const join = async (): Promise<void> => {
+    const node = await client.create(`${args.path}/c_${randomBytes(16).toString('hex')}_`, '', EPHEMERAL_SEQUENTIAL);
+    const own = node.slice(node.lastIndexOf('/') + 1);
+    const sequence = (name: string): number => Number(name.slice(name.lastIndexOf('_') + 1));
+    let predecessor: string | undefined;
+    for (const child of await client.children(args.path)) {
+      if (sequence(child) < sequence(own) && (predecessor === undefined || sequence(child) > sequence(predecessor))) predecessor = child;
+    }
+    if (predecessor !== undefined) void client.watchDeletion(`${args.path}/${predecessor}`).set.catch(() => {});
+  };
+  await Promise.all(Array.from({ length: args.count }, join));
+  return { placed: args.count };
+}
+
+function peakRssKiB(): number {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+async function participants(args: { path: string; connect: string }): Promise<ParticipantsResult> {
+  const start = performance.now();
+  const list = await listParticipants(args.path, { connect: args.connect });
+  return { ms: performance.now() - start, count: list.length, peakRssKiB: peakRssKiB() };
+}
+
+const handlers: Record<Request['cmd'], (args: never) => unknown> = {
+  populate,
+  barrier,
+  counters,
+  resign,
+  leave,
+  usage,
+  close,
+  lead,
+  rawLead,
+  participants,
+  rawSessions,
+  rawStorm,
+};
+
+async function handle(request: Request): Promise<Reply> {
+  try {
+    const handler = handlers[request.cmd] as (args: Record<string, unknown>) => unknown;
+    return { id: request.id, ok: true, result: (await handler(request.args)) ?? null };
+  } catch (error) {
+    const detail = errors.length > 0 ? ` (election errors: ${errors.slice(0, 3).join('; ')})` : '';
+    return { id: request.id, ok: false, error: `${(error as Error).message}${detail}` };
+  }
+}
+
+process.on('message', (message: Request) => {
+  void handle(message).then((reply) => process.send?.(reply));
+});
+// Started with --no-warnings: a process warning goes to the bench, which reports it once, instead of
+// Node printing it to our shared stderr.
+process.on('warning', (warning) => process.send?.({ warning: `${warning.name}: ${warning.message}` }));
+// The bench went away: nothing to report to any more.
+process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true });
