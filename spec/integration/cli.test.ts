@@ -1,0 +1,122 @@
+/** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Election, listParticipants, participantToJson } from '../../lib/index.js';
+import { closedPort } from '../support/clients.js';
+import { killAllTracked, spawnTracked } from '../support/processes.js';
+import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
+
+const zk = useZooKeeper({ servers: 1 });
+const CLI = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
+const run = promisify(execFile);
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.allSettled(cleanup.splice(0).map((fn) => fn()));
+  await killAllTracked();
+});
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 30_000, env: { ...process.env, ZK_CONNECT: zk.connectString } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function join(path: string, ids: string[], awaitLeader = true): Promise<Election[]> {
+  const list: Election[] = [];
+  for (const id of ids) {
+    const e = new Election(path, { connect: zk.connectString, id, data: { role: 'scheduler' } });
+    cleanup.push(() => e.close());
+    await e.start();
+    list.push(e);
+  }
+  if (awaitLeader) await list[0]!.waitForLeadership(AbortSignal.timeout(10_000));
+  return list;
+}
+
+test('participants prints a table with the leader marked, and --json exactly the listParticipants array', async () => {
+  const path = uniquePath();
+  await join(path, ['alpha', 'beta', 'gamma']);
+  const table = await cli('participants', path);
+  expect(table.code).toBe(0);
+  const rows = table.stdout.trim().split('\n');
+  expect(rows[0]).toMatch(/ID\s+HOST\s+PID\s+SESSION\s+AGE\s+TOKEN/);
+  expect(rows).toHaveLength(4);
+  expect(rows[1]!.trim().split(/\s+/).slice(0, 2)).toEqual(['*', 'alpha']);
+  expect(rows[1]).toContain(`${process.pid}`);
+  expect(rows[2]!.trim().startsWith('beta')).toBe(true);
+  expect(rows[3]!.trim().startsWith('gamma')).toBe(true);
+
+  const json = await cli('participants', path, '--json');
+  expect(json.code).toBe(0);
+  const expected = (await listParticipants(path, { connect: zk.connectString })).map(participantToJson);
+  expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(expected)));
+  expect(JSON.parse(json.stdout)[0]).toMatchObject({ id: 'alpha', leader: true, data: { role: 'scheduler' } });
+});
+
+test('leader prints the id and exits 0; with no leader it exits 1', async () => {
+  const path = uniquePath();
+  await join(path, ['solo']);
+  expect(await cli('leader', path)).toMatchObject({ code: 0, stdout: 'solo\n' });
+  const none = await cli('leader', uniquePath());
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain('no leader');
+  expect(JSON.parse((await cli('participants', uniquePath(), '--json')).stdout)).toEqual([]);
+});
+
+test('invalid input exits 2 with one clear line, an unreachable ensemble exits 3', async () => {
+  const bad = await cli('participants', 'not/absolute');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  expect(bad.stderr).toContain('INVALID_PATH');
+  expect((await cli('participants')).code).toBe(2);
+  expect((await cli('participants', '/x', '--bogus')).code).toBe(2);
+  expect((await cli('nonsense')).code).toBe(2);
+  const port = await closedPort();
+  const unreachable = await cli('participants', '/x', '--connect', `127.0.0.1:${port}`, '--timeout', '800');
+  expect(unreachable.code).toBe(3);
+  expect(unreachable.stderr).toContain('UNREACHABLE');
+  expect(unreachable.stderr).not.toContain('    at ');
+});
+
+test('--help on every command and --version', async () => {
+  for (const command of ['participants', 'leader', 'run', 'demo']) {
+    const help = await cli(command, '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(`zk-election ${command}`);
+    expect(help.stdout).toContain('Example');
+  }
+  expect((await cli('--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+});
+
+test('run keeps exactly one copy of the command alive across a leader kill, with the token in its env', async () => {
+  const path = uniquePath();
+  const job = ['--', process.execPath, '-e', "console.log('JOB token=' + process.env.ZK_ELECTION_TOKEN + ' id=' + process.env.ZK_ELECTION_ID); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"];
+  const first = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'one', '--connect', zk.connectString, '--session-timeout', '1000', ...job]);
+  const started = await first.waitForLine(/^JOB token=\d+ id=one$/, 15_000);
+  const second = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'two', '--connect', zk.connectString, '--session-timeout', '1000', ...job]);
+  await expect(second.waitForLine(/^JOB/, 1500)).rejects.toThrow();
+  await first.kill9();
+  const takeover = await second.waitForLine(/^JOB token=\d+ id=two$/, 20_000);
+  expect(BigInt(takeover.split(/[= ]/)[2]!)).toBeGreaterThan(BigInt(started.split(/[= ]/)[2]!));
+  const stopped = await second.stop('SIGTERM', 10_000);
+  expect(stopped.code).toBe(0);
+  expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
+});
+
+test('participants --watch prints one line per change when stdout is not a tty', async () => {
+  const path = uniquePath();
+  const watcher = await spawnTracked(process.execPath, [CLI, 'participants', path, '--watch', '--connect', zk.connectString]);
+  await watcher.waitForLine(/leader=none participants=0/, 15_000);
+  const [a] = await join(path, ['first']);
+  await watcher.waitForLine(/leader=first token=\d+ participants=1 first\*/, 15_000);
+  await join(path, ['second'], false);
+  await watcher.waitForLine(/participants=2 first\* second$/, 15_000);
+  await a!.close();
+  await watcher.waitForLine(/leader=second token=\d+ participants=1 second\*/, 15_000);
+  expect((await watcher.stop('SIGINT', 10_000)).code).toBe(0);
+});
