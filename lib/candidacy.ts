@@ -6,7 +6,7 @@
 import { abortReason, onAbort, throwIfAborted } from './abort.js';
 import { isRetryable, SessionExpiredError, ZkElectionError } from './errors.js';
 import type { Logger } from './logger.js';
-import { baseName, candidatePrefix, childPath, findByMarker, newMarker, parseCandidateName, standingOf, sortCandidates } from './recipe.js';
+import { baseName, candidatePrefix, childPath, findByMarker, newMarker, parseCandidateName, standingOf, type Standing } from './recipe.js';
 import type { Session } from './session.js';
 import { CreateMode, type Acl, type ZkClient } from './zk-client.js';
 import { ensurePath } from './znodes.js';
@@ -121,9 +121,9 @@ export async function waitUntilLowest(session: Session, candidate: Candidate, pa
   const warned = new Set<string>();
   for (;;) {
     throwIfAborted(options.signal);
-    const children = await listOnSameSession(session, candidate.client, parent, options.signal);
-    warnForeign(children, warned, options.logger);
-    const standing = standingOf(children, candidate.name);
+    // Only the standing outlives the listing: with N candidates waiting, holding each one's copy of
+    // the children across the wait below would cost O(N) memory per candidate.
+    const standing = await readStanding(session, candidate, parent, warned, options);
     if (standing.kind === 'absent') throw new CandidateGoneError(candidate.path);
     if (standing.kind === 'leader') {
       options.onListing?.(candidate.name, 0);
@@ -132,6 +132,15 @@ export async function waitUntilLowest(session: Session, candidate: Candidate, pa
     options.onListing?.(standing.leader.name, standing.position);
     await waitForChange(candidate.client, childPath(parent, standing.predecessor.name), options.signal);
   }
+}
+
+async function readStanding(session: Session, candidate: Candidate, parent: string, warned: Set<string>, options: WaitOptions): Promise<Standing> {
+  const children = await listOnSameSession(session, candidate.client, parent, options.signal);
+  return standingOf(children, candidate.name, (child) => {
+    if (warned.has(child)) return;
+    warned.add(child);
+    options.logger.warn('ignoring a child of the election path that is not a candidate node', { child });
+  });
 }
 
 async function listOnSameSession(session: Session, client: ZkClient, parent: string, signal?: AbortSignal): Promise<string[]> {
@@ -170,12 +179,4 @@ function waitForChange(client: ZkClient, path: string, signal?: AbortSignal): Pr
       },
     );
   });
-}
-
-function warnForeign(children: string[], warned: Set<string>, logger: Logger): void {
-  for (const child of sortCandidates(children).foreign) {
-    if (warned.has(child)) continue;
-    warned.add(child);
-    logger.warn('ignoring a child of the election path that is not a candidate node', { child });
-  }
 }

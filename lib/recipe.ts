@@ -64,13 +64,35 @@ export type Standing =
  * Where `ownName` stands among `children`: the leader, waiting behind exactly one predecessor
  * (the only node it may watch), or absent (its node is gone). Recomputed from a fresh listing
  * after every wake-up: a deleted predecessor never by itself means leadership.
+ *
+ * One pass, no sort: this runs on every wake-up of every candidate, and with N candidates a sort
+ * would cost O(N log N) and a second array each time. Foreign children go to `onForeign`.
  */
-export function standingOf(children: readonly string[], ownName: string): Standing {
-  const { candidates } = sortCandidates(children);
-  const index = candidates.findIndex((c) => c.name === ownName);
-  if (index === -1) return { kind: 'absent' };
-  if (index === 0) return { kind: 'leader' };
-  return { kind: 'waiting', predecessor: candidates[index - 1]!, position: index, leader: candidates[0]! };
+export function standingOf(children: readonly string[], ownName: string, onForeign?: (child: string) => void): Standing {
+  const own = parseCandidateName(ownName);
+  let present = false;
+  let leader: CandidateName | undefined;
+  let predecessor: CandidateName | undefined;
+  let position = 0;
+  for (const child of children) {
+    const parsed = parseCandidateName(child);
+    if (!parsed) {
+      onForeign?.(child);
+      continue;
+    }
+    if (child === ownName) {
+      present = true;
+      continue;
+    }
+    if (leader === undefined || compareCandidates(parsed, leader) < 0) leader = parsed;
+    if (own && compareCandidates(parsed, own) < 0) {
+      position += 1;
+      if (predecessor === undefined || compareCandidates(parsed, predecessor) > 0) predecessor = parsed;
+    }
+  }
+  if (!present || !own) return { kind: 'absent' };
+  if (predecessor === undefined) return { kind: 'leader' };
+  return { kind: 'waiting', predecessor, position, leader: leader! };
 }
 
 /** Finds the node a create attempt made, by its marker, after the reply was lost. */

@@ -1,9 +1,14 @@
 /** runAsLeader(): do a piece of work only while leading, with the leadership's signal. */
+import { abortReason, onAbort } from './abort.js';
 import { Election, type ElectionOptions } from './election.js';
+import type { LeadershipLostError } from './errors.js';
 import type { Leadership } from './leadership.js';
 
 export interface RunAsLeaderOptions extends Omit<ElectionOptions, 'requeue'> {
-  /** Stops campaigning; the task's leadership is resigned and the promise rejects with code ABORTED. */
+  /**
+   * Stops campaigning. If the task is running, its `leadership.signal` aborts (reason `closed`) and
+   * our node is deleted at once; once the task settles the promise rejects with code ABORTED.
+   */
   signal?: AbortSignal;
 }
 
@@ -17,21 +22,22 @@ export interface RunAsLeaderOptions extends Omit<ElectionOptions, 'requeue'> {
 export async function runAsLeader<T>(path: string, options: RunAsLeaderOptions, task: (leadership: Leadership) => Promise<T> | T): Promise<T> {
   const { signal, ...electionOptions } = options;
   const election = new Election(path, { ...electionOptions, requeue: true });
+  // Abort while the task runs: closing the election ends the term, which aborts the task's signal.
+  const detach = signal ? onAbort(signal, () => void election.close()) : () => {};
   try {
     await election.start(signal);
     for (;;) {
       const leadership = await election.waitForLeadership(signal);
       const outcome = await settle(() => task(leadership));
-      // Lost mid-task: the result (or error) may rest on a stale view; run again next term.
-      if (!leadership.isLeader && leadership.signal.reason !== undefined && !(signal?.aborted ?? false)) {
-        const reason = (leadership.signal.reason as { reason?: string }).reason;
-        if (reason !== 'resigned') continue;
-      }
+      if (signal?.aborted) throw abortReason(signal);
+      // Lost mid-task (not by the task's own resign): the outcome may rest on a stale view; run again next term.
+      if (!leadership.isLeader && (leadership.signal.reason as LeadershipLostError).reason !== 'resigned') continue;
       await leadership.resign();
       if (outcome.ok) return outcome.value;
       throw outcome.error;
     }
   } finally {
+    detach();
     await election.close();
   }
 }

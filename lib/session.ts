@@ -88,6 +88,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Prefer {@link Session.connect}; the constructor validates but does not connect. */
   constructor(options: SessionOptions = {}) {
     super();
+    // Every election sharing this session listens on it (one waiter or leadership each): thousands is normal, not a leak.
+    this.setMaxListeners(0);
     this.connectString = options.connect ?? defaultConnectString();
     parseConnectString(this.connectString);
     this.requestedTimeout = positiveInteger('sessionTimeout', options.sessionTimeout, DEFAULT_SESSION_TIMEOUT);

@@ -112,6 +112,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   constructor(options: ZkClientOptions) {
     super();
+    // Every election sharing this client listens on it (one waiter or leadership each): thousands is normal, not a leak.
+    this.setMaxListeners(0);
     this.connectString = options.connect;
     this.#lastContact = monotonicNow();
     const config: Record<string, unknown> = {

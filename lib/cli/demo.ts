@@ -4,11 +4,12 @@
  * SIGKILL and the loss of a ZooKeeper server, printing failover times and the participants table
  * after each step. Everything it starts is stopped and removed at the end, also on Ctrl-C.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type LocalEnsemble } from '../local-zookeeper/index.js';
 import { readParticipants, type Participant } from '../participants.js';
 import { Session } from '../session.js';
+import { spawnClean } from '../spawn-clean.js';
 import { parse } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
@@ -125,7 +126,7 @@ class Demo {
     // The job each leader runs: a stand-in that idles until it is told to stop.
     const job = ['-e', "process.on('SIGTERM',()=>process.exit(0));setInterval(()=>{},1000)"];
     const args = [cli, 'run', PATH, '--id', id, '--connect', this.#ensemble!.connectString, '--session-timeout', String(this.sessionTimeout), '--grace', '2000', '--', process.execPath, ...job];
-    const child = spawn(process.execPath, args, { stdio: 'ignore', detached: true });
+    const child = spawnClean(process.execPath, args, { stdio: 'ignore', detached: true });
     this.#children.set(id, child);
   }
 

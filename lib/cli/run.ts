@@ -6,8 +6,9 @@
  * command handles SIGINT/SIGTERM itself instead of using the library's exit hook (which would
  * resign at once).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Election } from '../election.js';
+import { spawnClean } from '../spawn-clean.js';
 import type { Leadership } from '../leadership.js';
 import { connectOption, msOption, parse, requirePath } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
@@ -122,7 +123,8 @@ class Supervisor {
       ZK_ELECTION_TOKEN: leadership.token.toString(),
       ZK_ELECTION_ID: leadership.id,
     };
-    const child = spawn(file!, args, { stdio: 'inherit', env });
+    // Through spawnClean: the command must not inherit our ZooKeeper socket (the C client sets no CLOEXEC).
+    const child = spawnClean(file!, args, { stdio: 'inherit', env });
     this.#child = child;
     this.#childExit = new Promise((resolve) => {
       child.once('error', (error) => {

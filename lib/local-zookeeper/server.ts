@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { Logger } from 'winston';
 import { ClosedError, TimeoutError, ZkElectionError } from '../errors.js';
+import { spawnClean } from '../spawn-clean.js';
 import type { MemberSpec } from './config.js';
 import { DEFAULT_FOUR_LETTER_TIMEOUT_MS, fourLetter, parseMode, type ServerMode } from './four-letter.js';
 import { killOnExit } from './host-exit.js';
@@ -102,7 +103,8 @@ export class ServerProcess implements LocalServer {
     const log = fs.openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(java, args, { stdio: ['ignore', log, log], detached: false });
+      // A server (re)started while this process has sessions open must not inherit their sockets.
+      child = spawnClean(java, args, { stdio: ['ignore', log, log], detached: false });
     } finally {
       // The child holds its own copy of the descriptor.
       fs.closeSync(log);

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParticipantsResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
-import { spawnClean } from './spawn-clean.js';
+import { spawnClean } from '../../lib/spawn-clean.js';
 import { now, within } from './timing.js';
 import { WorkerProcess } from './workers.js';
 
@@ -61,7 +61,7 @@ export async function participantsCli(connect: string, path: string, trials: num
 async function runCli(connect: string, path: string): Promise<CliSample> {
   const args = [CLI, 'participants', path, '--connect', connect, '--json'];
   const timed = existsSync(GNU_TIME);
-  const child = timed ? spawnClean(GNU_TIME, ['-v', process.execPath, ...args], ['ignore', 'pipe', 'pipe']) : spawnClean(process.execPath, args, ['ignore', 'pipe', 'pipe']);
+  const child = timed ? spawnClean(GNU_TIME, ['-v', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawnClean(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const start = now();
   const out: Buffer[] = [];
   const err: Buffer[] = [];

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command, Reply } from './protocol.js';
-import { spawnClean } from './spawn-clean.js';
+import { spawnClean } from '../../lib/spawn-clean.js';
 import { within } from './timing.js';
 
 const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
@@ -51,7 +51,7 @@ export class WorkerProcess {
 
   static async spawn(): Promise<WorkerProcess> {
     // Not fork(): a forked child would inherit our ZooKeeper sockets (see spawn-clean.ts).
-    const child = spawnClean(process.execPath, ['--expose-gc', '--no-warnings', WORKER_SCRIPT], ['ignore', 'ignore', 'inherit', 'ipc']);
+    const child = spawnClean(process.execPath, ['--expose-gc', '--no-warnings', WORKER_SCRIPT], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     live.add(child);
     const worker = new WorkerProcess(child);
     const ready = new Promise<void>((resolve, reject) => {

@@ -89,10 +89,8 @@ async function lead(leadership: Leadership, id: string): Promise<void> {
     const reason = (leadership.signal.reason as { reason?: string } | undefined)?.reason ?? 'unknown';
     say('lost', { id, token, reason, validAtLoss: leadership.isValid(), writes });
   }, { once: true });
-  // The stop signal too: runAsLeader's `signal` does not reach a task that is running (it neither
-  // aborts `leadership.signal` nor resigns), so a task watching only its leadership would keep the
-  // worker alive after SIGTERM.
-  while (!leadership.signal.aborted && !stop.signal.aborted) {
+  // runAsLeader's `signal` (the worker's stop) ends the term too, so the leadership's signal is enough.
+  while (!leadership.signal.aborted) {
     // The claim time is read before the check: whatever happens after it, the claim held then.
     const claimAt = epochNow();
     if (leadership.isValid()) {
@@ -101,7 +99,7 @@ async function lead(leadership: Leadership, id: string): Promise<void> {
       const outcome = await resource.write(leadership.token, id, claimAt);
       if (outcome !== 'accepted') say('write', { id, token, claimAt, outcome });
     }
-    await pause(draw(config.writeGapMs), [leadership.signal, stop.signal]);
+    await pause(draw(config.writeGapMs), [leadership.signal]);
   }
 }
 

@@ -2,7 +2,7 @@
  * The recipe against a real standalone ZooKeeper: leadership order, handover, fencing tokens,
  * the herd-free watch layout as the server itself reports it, and typed errors.
  */
-import { Election, electLeader, listParticipants } from '../../lib/index.js';
+import { Election, electLeader, listParticipants, runAsLeader } from '../../lib/index.js';
 import { CreateMode } from '../../lib/zk-client.js';
 import { closedPort, expireSession, openClient } from '../support/clients.js';
 import { useZooKeeper, uniquePath } from '../support/zookeeper.js';
@@ -25,6 +25,18 @@ async function candidates(path: string, count: number, prefix = 'p'): Promise<El
 }
 
 const within = (ms: number): AbortSignal => AbortSignal.timeout(ms);
+
+/** Resolves when `signal` aborts; fails the test (instead of hanging it) after `ms`. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`signal not aborted within ${ms} ms`)), ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
 
 test('one participant leads, with a token, a live signal and a valid lease', async () => {
   const path = uniquePath();
@@ -54,9 +66,8 @@ test('five participants in five sessions: exactly one leader at a time, in join 
     expect(elections.filter((e) => e.isLeader).map((e) => e.id)).toEqual([`p${index}`]);
     expect(leadership.token).toBeGreaterThan(previous);
     previous = leadership.token;
-    const lost = new Promise((resolve) => leadership.signal.addEventListener('abort', resolve));
     await leadership.resign();
-    await lost;
+    await abortedWithin(leadership.signal, 1000);
     expect((leadership.signal.reason as { reason: string }).reason).toBe('resigned');
   }
   expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
@@ -117,7 +128,7 @@ test('a forced session expiry ends leadership with session-expired; Election req
   const first = await election.waitForLeadership(within(10_000));
   const oldSession = election.session!.sessionId;
   await expireSession(zk.connectString, election.session!.current!);
-  await new Promise((resolve) => first.signal.addEventListener('abort', resolve));
+  await abortedWithin(first.signal, 15_000);
   expect((first.signal.reason as { reason: string }).reason).toBe('session-expired');
   expect(first.isValid()).toBe(false);
   const second = await election.waitForLeadership(within(20_000));
@@ -176,3 +187,36 @@ function parseWatchesByPath(output: string): Map<string, string[]> {
   }
   return byPath;
 }
+
+test('runAsLeader returns the task result after resigning, and rethrows a task error after resigning', async () => {
+  const path = uniquePath();
+  const options = { connect: zk.connectString, id: 'task' };
+  const value = await runAsLeader(path, options, async (leadership) => {
+    expect(leadership.isValid()).toBe(true);
+    expect((await listParticipants(path, options)).map((p) => p.id)).toEqual(['task']);
+    return leadership.token;
+  });
+  expect(typeof value).toBe('bigint');
+  expect(await listParticipants(path, options)).toEqual([]);
+  const failure = new Error('charge failed');
+  await expect(runAsLeader(path, options, () => {
+    throw failure;
+  })).rejects.toBe(failure);
+  expect(await listParticipants(path, options)).toEqual([]);
+});
+
+test('aborting runAsLeader mid-task aborts the task through its leadership signal, frees the node, rejects ABORTED', async () => {
+  const path = uniquePath();
+  const controller = new AbortController();
+  let seen: unknown;
+  const running = runAsLeader(path, { connect: zk.connectString, id: 'stoppable', signal: controller.signal }, async (leadership) => {
+    controller.abort();
+    await abortedWithin(leadership.signal, 5000);
+    seen = (leadership.signal.reason as { reason: string }).reason;
+    expect(leadership.isValid()).toBe(false);
+    return 'finished anyway';
+  });
+  await expect(running).rejects.toMatchObject({ code: 'ABORTED' });
+  expect(seen).toBe('closed');
+  expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
+});

@@ -25,11 +25,35 @@ export async function closedPort(): Promise<number> {
   return address.port;
 }
 
-/** Closes a second handle attached to the same session: the standard way to force expiry. */
-export async function expireSession(connect: string, client: ZkClient): Promise<void> {
+/**
+ * Forces expiry the standard way: attach a second handle to the same session and close it. Retried
+ * until `client` itself hears of the expiry, because the two handles race: if the original
+ * reconnects in between, the server moves the session back to it, the twin's close never reaches
+ * the server, and the session lives on.
+ */
+export async function expireSession(connect: string, client: ZkClient, attempts = 5): Promise<void> {
+  const expired = new Promise<void>((resolve) => {
+    if (client.closed) resolve();
+    else client.once('closed', () => resolve());
+  });
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    await closeTwin(connect, client);
+    const wait = Math.max(3000, 2 * client.negotiatedTimeout);
+    let timer: NodeJS.Timeout | undefined;
+    const heard = await Promise.race([expired.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait)))]);
+    clearTimeout(timer);
+    if (heard) return;
+  }
+  throw new Error(`session ${client.sessionId} did not expire after ${attempts} attempts`);
+}
+
+async function closeTwin(connect: string, client: ZkClient): Promise<void> {
   const twin = new ZkClient({ connect, sessionTimeout: client.negotiatedTimeout, session: { id: client.sessionId, password: client.sessionPassword } });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('twin session handle did not connect')), 10_000);
+    const timer = setTimeout(() => {
+      twin.close();
+      reject(new Error('twin session handle did not connect'));
+    }, 10_000);
     twin.once('connected', () => {
       clearTimeout(timer);
       resolve();

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { TimeoutError } from '../../lib/errors.js';
 import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
+import { spawnClean } from '../../lib/spawn-clean.js';
 
 /**
  * Child processes for chaos tests (candidates in their own processes, the CLI), tracked by
@@ -169,7 +170,8 @@ async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | und
 /** Spawns a child (not detached, stdout and stderr piped into lines) and resolves once it runs. */
 export async function spawnTracked(command: string, args: readonly string[], options: SpawnTrackedOptions = {}): Promise<TrackedProcess> {
   const { stdin = 'ignore', ...spawnOptions } = options;
-  const child = spawn(command, args, { ...spawnOptions, stdio: [stdin, 'pipe', 'pipe'], detached: false });
+  // Without our open sessions' sockets (see lib/spawn-clean.ts).
+  const child = spawnClean(command, args, { ...spawnOptions, stdio: [stdin, 'pipe', 'pipe'], detached: false });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);

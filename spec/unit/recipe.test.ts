@@ -52,6 +52,28 @@ describe('recipe: standing and predecessor', () => {
     expect(standingOf([a, b], c)).toEqual({ kind: 'absent' });
   });
 
+  test('the one-pass standing agrees with a full sort on random listings, and reports foreign children', () => {
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round += 1) {
+      const count = 1 + random(30);
+      const children = Array.from({ length: count }, (_, i) => name(newMarker(), i * 3 + random(3)));
+      const shuffled = [...children].sort(() => random(3) - 1);
+      shuffled.splice(random(shuffled.length + 1), 0, 'lock-foreign');
+      const own = children[random(count)]!;
+      const sorted = sortCandidates(shuffled).candidates;
+      const index = sorted.findIndex((c) => c.name === own);
+      const foreign: string[] = [];
+      const standing = standingOf(shuffled, own, (child) => foreign.push(child));
+      expect(foreign).toEqual(['lock-foreign']);
+      if (index === 0) expect(standing).toEqual({ kind: 'leader' });
+      else expect(standing).toEqual({ kind: 'waiting', predecessor: sorted[index - 1], position: index, leader: sorted[0] });
+    }
+  });
+
   test('findByMarker finds the node a lost create made', () => {
     const marker = m('d');
     expect(findByMarker([a, name(marker, 7), b], marker)).toBe(name(marker, 7));

@@ -1,0 +1,31 @@
+/**
+ * Spawning children without our ZooKeeper sockets.
+ *
+ * The `zookeeper` binding's C client opens its sockets without close-on-exec, so every child
+ * process spawned while a session is open inherits that session's socket. When the parent later
+ * closes the session, the kernel keeps the connection's open file description alive in the child,
+ * epoll keeps reporting it to the parent's event loop, and the parent spins in the kernel while
+ * new connections stall (seen here: a Session.connect timing out after 10 s, 6 s of system CPU).
+ * A child holding a leader's socket could also keep that connection half-alive after the leader
+ * process dies. So children start through bash, which closes every descriptor above the ones
+ * `stdio` asks for before it execs the real program.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const BASH = '/bin/bash';
+const CLOSE_INHERITED = 'keep=$1; shift; for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt "$keep" ]; then { eval "exec $n>&-"; } 2>/dev/null; fi; done; exec "$@"';
+
+/** Whether this platform lets us close inherited descriptors (Linux: bash and /proc). */
+const canClean = existsSync(BASH) && existsSync('/proc/self/fd');
+
+/**
+ * spawn(), minus inherited descriptors above those `options.stdio` names. Where that cannot be
+ * done (no /proc), a plain spawn. A command that is not found exits with status 127, as in a shell.
+ */
+export function spawnClean(file: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  if (!canClean) return spawn(file, args, options);
+  const stdio = options.stdio;
+  const keep = Array.isArray(stdio) ? Math.max(2, stdio.length - 1) : 2;
+  return spawn(BASH, ['-c', CLOSE_INHERITED, 'spawn-clean', String(keep), file, ...args], options);
+}
