@@ -6,6 +6,7 @@ import { demoCommand, DEMO_HELP } from './demo.js';
 import { exitCodeFor, reportError, EXIT, type CliIo } from './io.js';
 import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } from './participants.js';
 import { runCommand, RUN_HELP } from './run.js';
+import { serverCommand, SERVER_HELP } from './server.js';
 
 const HELP = `Usage: zk-election <command> [options]
 
@@ -16,6 +17,7 @@ Commands:
   leader <path>               print the current leader's id (exit 1 when there is none)
   run <path> -- <command>     run a command only while leader
   demo                        start a local 3-node ensemble and a few participants, and narrate a failover
+  server                      run a throwaway local ZooKeeper on 127.0.0.1:2181 until Ctrl-C
 
 Global options:
   --connect S     ZooKeeper connection string host:port[,host:port...][/chroot]
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   leader: { run: leaderCommand, help: LEADER_HELP },
   run: { run: runCommand, help: RUN_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
+  server: { run: serverCommand, help: SERVER_HELP },
 };
 
 export function version(): string {

@@ -27,6 +27,8 @@ export interface StartZooKeeperOptions {
   startTimeoutMs?: number;
   /** Receives debug lines about the JVMs; nothing is printed without it. */
   logger?: Logger;
+  /** A fixed client port for a standalone server (`zk-election server`); free ports otherwise. */
+  clientPort?: number;
 }
 
 export interface LocalEnsemble {
@@ -77,6 +79,7 @@ interface ResolvedOptions {
   timing: Timing;
   startTimeoutMs: number;
   logger: Logger | undefined;
+  clientPort: number | undefined;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -96,7 +99,11 @@ function resolveOptions(options: StartZooKeeperOptions): ResolvedOptions {
     throw new InvalidArgumentError(`minSessionTimeout ${minSessionTimeout} exceeds maxSessionTimeout ${maxSessionTimeout}`);
   }
   const startTimeoutMs = positiveInteger('startTimeoutMs', options.startTimeoutMs ?? 30_000);
-  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger };
+  const clientPort = options.clientPort === undefined ? undefined : positiveInteger('clientPort', options.clientPort);
+  if (clientPort !== undefined && (servers !== 1 || clientPort > 65535)) {
+    throw new InvalidArgumentError(`clientPort is for a standalone server, from 1 to 65535; got ${clientPort} with ${servers} servers`);
+  }
+  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort };
 }
 
 /** True when the modes show a working ensemble: one leader (or a standalone) and a majority serving. */
@@ -201,7 +208,7 @@ async function makeBaseDir(given: string | undefined): Promise<BaseDir> {
 /** Fresh ports and config files: one client port for a standalone server, client/quorum/election for each member. */
 async function planMembers(baseDir: string, options: ResolvedOptions): Promise<MemberSpec[]> {
   const perMember = options.servers === 1 ? 1 : 3;
-  const ports = await freeLoopbackPorts(options.servers * perMember);
+  const ports = options.clientPort !== undefined ? [options.clientPort] : await freeLoopbackPorts(options.servers * perMember);
   const members = Array.from({ length: options.servers }, (_, i) =>
     memberSpec(baseDir, i + 1, ports.slice(i * perMember, (i + 1) * perMember)),
   );
@@ -251,7 +258,7 @@ export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promi
       return await launchEnsemble(baseDir, launch, resolved);
     } catch (error) {
       // Another process may have taken a port between our probe and the JVM's bind: one retry with fresh ports.
-      if (!(error instanceof ServerExitedError && error.addressInUse)) throw error;
+      if (!(error instanceof ServerExitedError && error.addressInUse) || resolved.clientPort !== undefined) throw error;
       resolved.logger?.debug('local zookeeper: port taken, retrying with fresh ports', { baseDir: baseDir.path });
       return await launchEnsemble(baseDir, launch, resolved);
     }

@@ -1,5 +1,6 @@
 /** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Election, listParticipants, participantToJson } from '../../lib/index.js';
@@ -120,3 +121,23 @@ test('participants --watch prints one line per change when stdout is not a tty',
   await watcher.waitForLine(/leader=second token=\d+ participants=1 second\*/, 15_000);
   expect((await watcher.stop('SIGINT', 10_000)).code).toBe(0);
 });
+
+test('server runs a local ZooKeeper on the given port until SIGINT, then removes everything; a taken port is exit 2', async () => {
+  const port = await closedPort();
+  const server = await spawnTracked(process.execPath, [CLI, 'server', '--port', String(port)]);
+  await server.waitForLine(new RegExp(`serving at 127\\.0\\.0\\.1:${port}$`), 60_000);
+  const dataLine = await server.waitForLine(/data in /, 5000);
+  const dataDir = /data in (\S+);/.exec(dataLine)![1]!;
+  expect(existsSync(dataDir)).toBe(true);
+
+  const listed = await cli('participants', '/nobody/here', '--connect', `127.0.0.1:${port}`);
+  expect(listed).toMatchObject({ code: 0, stdout: 'no participants\n' });
+  const taken = await cli('server', '--port', String(port));
+  expect(taken.code).toBe(2);
+  expect(taken.stderr).toMatch(/port \d+ is already in use/);
+
+  server.child.kill('SIGINT');
+  expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+  expect(server.lines.at(-1)).toBe('stopped; nothing left behind');
+  expect(existsSync(dataDir)).toBe(false);
+}, 90_000);
