@@ -4,7 +4,7 @@ export { Election, type ElectionOptions, type ElectionEvents, type ElectionState
 export { Leadership, type SuspendedPolicy } from './leadership.js';
 export { runAsLeader, type RunAsLeaderOptions } from './run-as-leader.js';
 export { listParticipants, participantToJson, type Participant } from './participants.js';
-export { Session, type SessionOptions, type SessionState, type AuthInfo } from './session.js';
+export { Session, type SessionOptions, type SessionState, type SessionEvents, type AuthInfo } from './session.js';
 export { MAX_PAYLOAD_BYTES, type CandidateOptions, type CandidatePayload } from './options.js';
 export { Perms, type Acl, type Stat } from './zk-client.js';
 export type { RetryPolicy } from './retry.js';

@@ -61,6 +61,7 @@ export class Leadership {
   #released: Promise<void> | undefined;
   readonly #onSessionState = (state: SessionState): void => this.#sessionChanged(state);
 
+  /** Made by Election when a term starts. @internal */
   constructor(init: LeadershipInit) {
     this.#init = init;
     this.id = init.id;

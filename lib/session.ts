@@ -124,7 +124,7 @@ export class Session extends EventEmitter<SessionEvents> {
   get lastContact(): number {
     return this.#client?.lastContact ?? -Infinity;
   }
-  /** The live handle, if any, without waiting. */
+  /** The live handle, if any, without waiting. @internal */
   get current(): ZkClient | undefined {
     return this.#client && !this.#client.closed ? this.#client : undefined;
   }
@@ -132,7 +132,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /**
    * The connected handle of the current session, opening a new session first if the last one
    * expired. Waits at most `connectTimeout` for a new session, and for a suspended one until it
-   * reconnects, expires, or `signal` aborts.
+   * reconnects, expires, or `signal` aborts. The handle is the library's own wrapper.
+   * @internal
    */
   async client(signal?: AbortSignal): Promise<ZkClient> {
     throwIfAborted(signal);

@@ -138,7 +138,7 @@ class Demo {
   async #table(title: string): Promise<void> {
     const list = await readParticipants(await this.#observer!.client(), PATH);
     this.say(title);
-    this.io.stdout.write(participantsTable(list).replace(/^/gm, '   '));
+    this.io.stdout.write(participantsTable(list).replace(/^(?=.)/gm, '   '));
   }
 
   /** Polls the participant list (every 20 ms, bounded) until `done` holds. */

@@ -150,7 +150,8 @@ export async function waitForRecovery(ctx: ChaosContext, since: number, timeoutM
   let lastProblem = '';
   const recovered = async (): Promise<boolean> => {
     for (const worker of ctx.pool.crashed()) {
-      ctx.note(`worker ${worker.name} exited on its own (${JSON.stringify(worker.proc.exitInfo)}); replacing it`);
+      const stderr = worker.proc.errorLines.slice(-30).join('\n    ');
+      ctx.note(`worker ${worker.name} exited on its own (${JSON.stringify(worker.proc.exitInfo)}); replacing it; its last stderr lines:\n    ${stderr || '(none)'}`);
       crashed.push(worker);
       await ctx.pool.replace(worker.slot);
     }
