@@ -18,14 +18,31 @@ const CLOSE_INHERITED = 'keep=$1; shift; for fd in /proc/$$/fd/*; do n=${fd##*/}
 
 /** Whether this platform lets us close inherited descriptors (Linux: bash and /proc). */
 const canClean = existsSync(BASH) && existsSync('/proc/self/fd');
+/** util-linux's setpriv sets the parent-death signal (prctl PR_SET_PDEATHSIG), then execs. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file));
+
+export interface SpawnCleanOptions extends SpawnOptions {
+  /**
+   * A signal the child gets from the kernel the moment this process dies, even by SIGKILL, where
+   * the platform allows (Linux with util-linux's setpriv); see {@link canTieToParent}.
+   */
+  dieWithParent?: NodeJS.Signals;
+}
+
+/** Whether `dieWithParent` takes effect here. */
+export const canTieToParent = canClean && SETPRIV !== undefined;
 
 /**
  * spawn(), minus inherited descriptors above those `options.stdio` names. Where that cannot be
  * done (no /proc), a plain spawn. A command that is not found exits with status 127, as in a shell.
  */
-export function spawnClean(file: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
-  if (!canClean) return spawn(file, args, options);
-  const stdio = options.stdio;
+export function spawnClean(file: string, args: readonly string[], options: SpawnCleanOptions = {}): ChildProcess {
+  const { dieWithParent, ...spawnOptions } = options;
+  if (!canClean) return spawn(file, args, spawnOptions);
+  const stdio = spawnOptions.stdio;
   const keep = Array.isArray(stdio) ? Math.max(2, stdio.length - 1) : 2;
-  return spawn(BASH, ['-c', CLOSE_INHERITED, 'spawn-clean', String(keep), file, ...args], options);
+  // setpriv runs after bash has closed the descriptors and execs the command in the same process,
+  // whose parent is still us: the pid we hold is the command's, and the death signal is ours.
+  const command = dieWithParent && SETPRIV ? [SETPRIV, '--pdeathsig', dieWithParent.replace(/^SIG/, ''), '--', file, ...args] : [file, ...args];
+  return spawn(BASH, ['-c', CLOSE_INHERITED, 'spawn-clean', String(keep), ...command], spawnOptions);
 }

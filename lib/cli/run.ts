@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Election } from '../election.js';
-import { spawnClean } from '../spawn-clean.js';
+import { canTieToParent, spawnClean } from '../spawn-clean.js';
 import type { Leadership } from '../leadership.js';
 import { connectOption, msOption, parse, requirePath } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
@@ -105,6 +105,7 @@ class Supervisor {
     try {
       await this.election.start();
       this.log.info('campaigning', { path: this.config.path, id: this.election.id, node: this.election.node });
+      if (!canTieToParent) this.log.warn('cannot tie the command to this process (no setpriv): if this process is killed with SIGKILL, the command keeps running');
       return await finished;
     } finally {
       process.off('SIGINT', onSignal);
@@ -123,8 +124,11 @@ class Supervisor {
       ZK_ELECTION_TOKEN: leadership.token.toString(),
       ZK_ELECTION_ID: leadership.id,
     };
-    // Through spawnClean: the command must not inherit our ZooKeeper socket (the C client sets no CLOEXEC).
-    const child = spawnClean(file!, args, { stdio: 'inherit', env });
+    // Through spawnClean: the command must not inherit our ZooKeeper socket (the C client sets no
+    // CLOEXEC). And it must not outlive us: if this sidecar is killed (kill -9, OOM), nobody is left
+    // to stop the command when the session expires and another copy starts elsewhere. SIGKILL, not
+    // SIGTERM: a command that ignored SIGTERM would run on beside the next leader's.
+    const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL' });
     this.#child = child;
     this.#childExit = new Promise((resolve) => {
       child.once('error', (error) => {

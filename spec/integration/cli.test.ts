@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Election, listParticipants, participantToJson } from '../../lib/index.js';
 import { closedPort } from '../support/clients.js';
-import { killAllTracked, spawnTracked } from '../support/processes.js';
+import { killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -24,6 +24,15 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -85,7 +94,7 @@ test('invalid input exits 2 with one clear line, an unreachable ensemble exits 3
 });
 
 test('--help on every command and --version', async () => {
-  for (const command of ['participants', 'leader', 'run', 'demo']) {
+  for (const command of ['participants', 'leader', 'run', 'demo', 'server']) {
     const help = await cli(command, '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(`zk-election ${command}`);
@@ -96,16 +105,22 @@ test('--help on every command and --version', async () => {
 
 test('run keeps exactly one copy of the command alive across a leader kill, with the token in its env', async () => {
   const path = uniquePath();
-  const job = ['--', process.execPath, '-e', "console.log('JOB token=' + process.env.ZK_ELECTION_TOKEN + ' id=' + process.env.ZK_ELECTION_ID); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"];
+  const job = ['--', process.execPath, '-e', "console.log('JOB token=' + process.env.ZK_ELECTION_TOKEN + ' id=' + process.env.ZK_ELECTION_ID + ' pid=' + process.pid); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"];
+  const field = (line: string, name: string): string => new RegExp(`${name}=(\\S+)`).exec(line)![1]!;
   const first = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'one', '--connect', zk.connectString, '--session-timeout', '1000', ...job]);
-  const started = await first.waitForLine(/^JOB token=\d+ id=one$/, 15_000);
+  const started = await first.waitForLine(/^JOB token=\d+ id=one pid=\d+$/, 15_000);
+  const firstJob = Number(field(started, 'pid'));
   const second = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'two', '--connect', zk.connectString, '--session-timeout', '1000', ...job]);
   await expect(second.waitForLine(/^JOB/, 1500)).rejects.toThrow();
   await first.kill9();
-  const takeover = await second.waitForLine(/^JOB token=\d+ id=two$/, 20_000);
-  expect(BigInt(takeover.split(/[= ]/)[2]!)).toBeGreaterThan(BigInt(started.split(/[= ]/)[2]!));
+  // The sidecar died without a word; its command must die with it, not run on beside the next one.
+  await waitFor(() => !alive(firstJob), { timeoutMs: 5000, message: `the command (pid ${firstJob}) of the killed sidecar to exit` });
+  const takeover = await second.waitForLine(/^JOB token=\d+ id=two pid=\d+$/, 20_000);
+  expect(BigInt(field(takeover, 'token'))).toBeGreaterThan(BigInt(field(started, 'token')));
+  const secondJob = Number(field(takeover, 'pid'));
   const stopped = await second.stop('SIGTERM', 10_000);
   expect(stopped.code).toBe(0);
+  expect(alive(secondJob)).toBe(false);
   expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
 });
 
