@@ -58,7 +58,29 @@ export async function createCandidate(
       await client.delete(path).catch(() => {});
       throw abortReason(options.signal);
     }
-    return describeCandidate(client, path, options.acl);
+    const described = await describeOnSameSession(session, client, path, options);
+    if (described) return described;
+    // undefined: the session changed under us, and the node went with the old one.
+  }
+}
+
+/**
+ * Reads our new node back (owner and token), retrying through connection loss on the session that
+ * created it. The node must not be left behind on a session that lives on: it would hold a place
+ * ahead of the node we create next, and we would wait behind ourselves forever.
+ */
+async function describeOnSameSession(session: Session, client: ZkClient, path: string, options: { signal?: AbortSignal; acl?: Acl[] }): Promise<Candidate | undefined> {
+  for (;;) {
+    try {
+      return await describeCandidate(client, path, options.acl);
+    } catch (error) {
+      if (isRetryable(error)) {
+        if ((await session.client(options.signal)) !== client) return undefined;
+        continue;
+      }
+      await client.delete(path).catch(() => {});
+      throw error;
+    }
   }
 }
 

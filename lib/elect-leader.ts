@@ -1,6 +1,5 @@
 /** electLeader(): validate, join, and resolve with a Leadership once we lead. */
 import { abortReason, combineSignals } from './abort.js';
-import { TimeoutError } from './errors.js';
 import { Election } from './election.js';
 import type { Leadership } from './leadership.js';
 import type { CandidateOptions } from './options.js';
@@ -28,7 +27,7 @@ export async function electLeader(path: string, options: ElectLeaderOptions = {}
     return await election.waitForLeadership(until);
   } catch (error) {
     await election.close();
-    if (until.aborted) throw until.reason instanceof TimeoutError ? until.reason : abortReason(until);
+    if (until.aborted) throw abortReason(until);
     throw error;
   }
 }

@@ -114,10 +114,15 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#transition('joining', 'start');
     if (this.#options.handleSignals) this.#unregisterExit = registerForExit(this);
     try {
-      const { session, owned } = await resolveSession(this.#options.connect, this.#sessionOptions(signal));
+      // close() during the connect must end it too, and must not leave a session behind.
+      const until = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
+      const { session, owned } = await resolveSession(this.#options.connect, this.#sessionOptions(until));
       this.#session = session;
       this.#ownsSession = owned;
-      if (this.#isClosed()) throw new ClosedError(`election ${this.path}`);
+      if (this.#isClosing()) {
+        if (owned) await session.close();
+        throw new ClosedError(`election ${this.path}`);
+      }
       await this.#join(signal);
     } catch (error) {
       await this.close();
@@ -200,7 +205,7 @@ export class Election extends EventEmitter<ElectionEvents> {
 
   /** The background loop: wait, lead, and (with requeue) rejoin, until closed. */
   async #campaign(): Promise<void> {
-    while (this.#state !== 'closed') {
+    while (!this.#isClosing()) {
       try {
         if (!this.#candidate) await this.#rejoin();
         await waitUntilLowest(this.#session!, this.#candidate!, this.path, {
@@ -209,11 +214,12 @@ export class Election extends EventEmitter<ElectionEvents> {
           onListing: (leader) => this.#noteLeader(leader),
         });
         await this.#lead(this.#candidate!);
+        if (this.#isClosing()) return;
         if (this.#options.requeue === false) return void (await this.close());
         await this.#dropCandidate();
         this.#transition('joining', 'term over, requeue');
       } catch (error) {
-        if (this.#isClosed()) return;
+        if (this.#isClosing()) return;
         if (!(await this.#recover(error))) return;
       }
     }
@@ -239,9 +245,10 @@ export class Election extends EventEmitter<ElectionEvents> {
     }
     this.#log.warn('candidacy interrupted, rejoining', { error: (error as Error).message });
     await this.#dropCandidate();
-    if (this.#state !== 'closed') this.#transition('joining', (error as Error).message);
+    if (this.#isClosing()) return false;
+    this.#transition('joining', (error as Error).message);
     // Even a single-term election (electLeader) rejoins while it has not led yet.
-    return this.#state !== 'closed';
+    return true;
   }
 
   /** Claims leadership and holds it until the term ends. */
@@ -265,11 +272,12 @@ export class Election extends EventEmitter<ElectionEvents> {
       logger: this.#log,
       onLost: (term, error) => this.#onLost(term, error),
       release: (term) => this.#release(term),
-      onSuspendedChange: (suspended) => (suspended ? this.emit('suspended', leadership) : this.emit('resumed', leadership)),
+      onSuspendedChange: (term, suspended) => this.emit(suspended ? 'suspended' : 'resumed', term),
     });
     this.#leadership = leadership;
     this.#transition('leading', 'lowest candidate');
     this.#log.info('elected', { node: candidate.path, token: candidate.token.toString(), term: this.#term });
+    leadership.begin();
     if (leadership.isLeader) this.emit('elected', leadership);
     await ended;
   }
@@ -316,7 +324,6 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 
   async #shutdown(): Promise<void> {
-    if (this.#state === 'closed') return;
     this.#stop.abort(new ClosedError(`election ${this.path}`));
     this.#unregisterExit?.();
     this.#leadership?.lose('closed');
@@ -329,9 +336,12 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#log.info('election closed');
   }
 
-  /** A method, not a field read: the state changes across awaits, which narrowing cannot see. */
-  #isClosed(): boolean {
-    return this.#state === 'closed';
+  /**
+   * True from the first moment of close(): the state becomes 'closed' only after the clean-up's
+   * round trips, and the loop must not take a failure caused by closing for one to recover from.
+   */
+  #isClosing(): boolean {
+    return this.#stop.signal.aborted;
   }
 
   #emitError(error: Error): void {

@@ -36,7 +36,7 @@ export interface LeadershipInit {
   /** Gives up the node; resolves once the successor can proceed. */
   release: (leadership: Leadership) => Promise<void>;
   /** Suspension events for the election. */
-  onSuspendedChange?: (suspended: boolean) => void;
+  onSuspendedChange?: (leadership: Leadership, suspended: boolean) => void;
 }
 
 export class Leadership {
@@ -72,8 +72,15 @@ export class Leadership {
     init.session.on('state', this.#onSessionState);
     this.#scheduleLease();
     this.#scheduleHeartbeat();
-    // Claimed while already disconnected (possible between the read and now): apply the policy.
-    if (!init.session.isConnected) this.#sessionChanged(init.session.state);
+  }
+
+  /**
+   * Called by the election once it holds this term, so that a loss right away reaches it: claimed
+   * while already disconnected (possible between the read and now), the policy applies at once.
+   * @internal
+   */
+  begin(): void {
+    if (!this.#init.session.isConnected) this.#sessionChanged(this.#init.session.state);
   }
 
   /** Aborted when leadership is lost or can no longer be trusted; `reason` is a LeadershipLostError. */
@@ -154,14 +161,12 @@ export class Leadership {
       if (this.#init.suspendedPolicy === 'strict') return this.lose('connection-suspended', 'strict policy');
       this.#suspended = true;
       this.#init.logger.warn('leadership suspended: disconnected, trusting the lease', { remainingMs: Math.round(this.expiresAt - monotonicNow()) });
-      this.#init.onSuspendedChange?.(true);
+      this.#init.onSuspendedChange?.(this, true);
     } else if (state === 'reconnected' || state === 'connected') {
       if (!this.#suspended) return;
       this.#suspended = false;
       this.#init.logger.info('leadership resumed: reconnected with the same session');
-      this.#init.onSuspendedChange?.(false);
-    } else if (state === 'expired') {
-      this.lose('session-expired');
+      this.#init.onSuspendedChange?.(this, false);
     } else if (state === 'closed') {
       this.lose('closed');
     }

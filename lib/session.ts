@@ -240,7 +240,7 @@ export class Session extends EventEmitter<SessionEvents> {
     return new Promise((resolve, reject) => {
       const onState = (state: SessionState): void => {
         if (state === 'reconnected' || state === 'connected') finish(() => resolve(client));
-        else if (state === 'expired' || state === 'closed') finish(() => reject(errorForReturnCode(state === 'expired' ? -112 : -116)));
+        else if (state === 'expired' || state === 'closed') finish(() => reject(state === 'expired' ? errorForReturnCode(-112) : new ClosedError('session')));
       };
       const finish = (settle: () => void): void => {
         this.off('state', onState);

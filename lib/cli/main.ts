@@ -64,7 +64,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    reportError(io, error, rest.includes('--verbose') || rest.includes('-v'));
+    // Only our own flags: after `--` come the wrapped command's (`run ... -- grep -v x`).
+    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    reportError(io, error, own.includes('--verbose') || own.includes('-v'));
     return exitCodeFor(error);
   }
 }

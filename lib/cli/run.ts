@@ -7,7 +7,9 @@
  * resign at once).
  */
 import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { Election } from '../election.js';
+import { delay } from '../abort.js';
 import { canTieToParent, spawnClean } from '../spawn-clean.js';
 import type { Leadership } from '../leadership.js';
 import { connectOption, msOption, parse, requirePath } from './args.js';
@@ -91,20 +93,25 @@ class Supervisor {
     const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, EXIT.OK);
     const onCrash = (): void => {
       // Last resort on an uncaught exception: no copy of the command may outlive us.
-      this.#child?.kill('SIGKILL');
+      if (this.#child?.pid !== undefined) signalGroup(this.#child.pid, 'SIGKILL');
       void this.election.close();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('uncaughtExceptionMonitor', onCrash);
     this.election.on('state', (to, from, cause) => this.log.info(`${from} -> ${to}`, { cause }));
-    this.election.on('elected', (leadership) => this.#onElected(leadership));
+    this.election.on('elected', (leadership) => void this.#onElected(leadership));
     this.election.on('suspended', () => this.log.warn('disconnected from ZooKeeper; leadership held on the lease'));
     this.election.on('resumed', () => this.log.info('reconnected; leadership resumed'));
     this.election.on('error', (error) => this.log.error('election error', { error: error.message }));
     try {
       await this.election.start();
       this.log.info('campaigning', { path: this.config.path, id: this.election.id, node: this.election.node });
+      // Closed by the library itself (an error it cannot recover from, logged as an election error):
+      // nothing is left to campaign for, so stop the command and exit 1 rather than idle.
+      this.election.on('state', (to, _from, cause) => {
+        if (to === 'closed') void this.#shutdown(`election closed: ${cause}`, EXIT.FAILURE);
+      });
       if (!canTieToParent) this.log.warn('cannot tie the command to this process (no setpriv): if this process is killed with SIGKILL, the command keeps running');
       return await finished;
     } finally {
@@ -114,8 +121,14 @@ class Supervisor {
     }
   }
 
-  #onElected(leadership: Leadership): void {
+  async #onElected(leadership: Leadership): Promise<void> {
     if (this.#stopping) return;
+    // Re-elected while the last term's command is still stopping (within --grace): never two copies.
+    if (this.#child) {
+      this.log.info('waiting for the previous command to stop', { pid: this.#child.pid });
+      await this.#stopChild();
+      if (this.#stopping || !leadership.isLeader) return;
+    }
     const [file, ...args] = this.config.command;
     const env = {
       ...process.env,
@@ -128,7 +141,9 @@ class Supervisor {
     // CLOEXEC). And it must not outlive us: if this sidecar is killed (kill -9, OOM), nobody is left
     // to stop the command when the session expires and another copy starts elsewhere. SIGKILL, not
     // SIGTERM: a command that ignored SIGTERM would run on beside the next leader's.
-    const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL' });
+    // In a process group of its own, so that stopping it stops what it started too (a shell's
+    // children, a server's workers): a grandchild left behind would run on without leadership.
+    const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL', detached: true });
     this.#child = child;
     this.#childExit = new Promise((resolve) => {
       child.once('error', (error) => {
@@ -153,6 +168,8 @@ class Supervisor {
     if (this.#child === child) this.#child = undefined;
     if (this.#stopping) return;
     this.log.info('command exited', { code, token: leadership.token.toString() });
+    // Whatever it left running in its group must not outlive its term.
+    await this.#stopGroup(child.pid);
     if (this.config.once) return this.#shutdown('--once: command finished', code);
     if (leadership.isLeader) {
       this.log.info('resigning; campaigning again');
@@ -160,18 +177,30 @@ class Supervisor {
     }
   }
 
-  /** SIGTERM, then SIGKILL after the grace period; resolves when the command has exited. */
+  /** Stops the running command and its process group. */
   async #stopChild(): Promise<void> {
     const child = this.#child;
-    const exited = this.#childExit;
-    if (!child || !exited || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      this.log.warn('command ignored SIGTERM; sending SIGKILL', { pid: child.pid, graceMs: this.config.grace });
-      child.kill('SIGKILL');
-    }, this.config.grace);
-    await exited;
-    clearTimeout(timer);
+    if (!child) return;
+    await this.#stopGroup(child.pid);
+    await this.#childExit;
+  }
+
+  /**
+   * SIGTERM to the command's process group, then SIGKILL after the grace period; resolves once the
+   * group is empty. The group's members are not all our children, so no exit event tells us when
+   * they are gone: we look every GROUP_POLL_MS.
+   */
+  async #stopGroup(pgid: number | undefined): Promise<void> {
+    if (pgid === undefined || !signalGroup(pgid, 0)) return;
+    signalGroup(pgid, 'SIGTERM');
+    const deadline = Date.now() + this.config.grace;
+    while (signalGroup(pgid, 0) && Date.now() < deadline) await delay(GROUP_POLL_MS);
+    if (!signalGroup(pgid, 0)) return;
+    this.log.warn('command ignored SIGTERM; sending SIGKILL', { pgid, graceMs: this.config.grace });
+    signalGroup(pgid, 'SIGKILL');
+    const killDeadline = Date.now() + KILL_WAIT_MS;
+    while (signalGroup(pgid, 0) && Date.now() < killDeadline) await delay(GROUP_POLL_MS);
+    if (signalGroup(pgid, 0)) this.log.error('command group still alive after SIGKILL (stuck in the kernel?)', { pgid });
   }
 
   async #shutdown(why: string, code: number): Promise<void> {
@@ -185,7 +214,20 @@ class Supervisor {
   }
 }
 
+const GROUP_POLL_MS = 20;
+const KILL_WAIT_MS = 10_000;
+
+/** Sends `signal` to the process group `pgid` (0 probes); false once the group has no member left. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
 function signalNumber(signal: NodeJS.Signals): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-  return numbers[signal] ?? 0;
+  return constants.signals[signal] ?? 0;
 }

@@ -3,8 +3,8 @@
  * foreground until Ctrl-C (or SIGTERM), then stops the JVM and removes its data directory. Not for
  * production: data is not fsynced and lives in a temporary directory.
  */
-import { createServer } from 'node:net';
-import { ServerExitedError, startZooKeeper, type LocalEnsemble } from '../local-zookeeper/index.js';
+import { onAbort } from '../abort.js';
+import { startZooKeeper } from '../local-zookeeper/index.js';
 import { parse } from './args.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 
@@ -25,7 +25,7 @@ Examples:
   zk-election server --servers 3
 `;
 
-export async function serverCommand(argv: string[], io: CliIo, stop?: AbortSignal): Promise<number> {
+export async function serverCommand(argv: string[], io: CliIo): Promise<number> {
   const parsed = parse(argv, { port: { type: 'string' }, servers: { type: 'string' } });
   if (parsed.values.help) return void io.stdout.write(SERVER_HELP), EXIT.OK;
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; see zk-election server --help`);
@@ -35,66 +35,30 @@ export async function serverCommand(argv: string[], io: CliIo, stop?: AbortSigna
   const port = Number(parsed.values.port ?? 2181);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port expects a port number, got "${String(parsed.values.port)}"`);
 
-  if (servers === 1) await assertPortFree(port);
+  // Handlers stay on until the end, so a second Ctrl-C while stopping cannot cut the clean-up short.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // The JVM's handles are unref'd (a forgotten server must not hold a process open); this timer
   // keeps the process, and so the server, alive until it is stopped and cleaned up.
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
-    return await serve(servers, port, io, stop);
+    const ensemble = await startZooKeeper(servers === 1 ? { servers: 1, clientPort: port } : { servers: 3 });
+    try {
+      io.stdout.write(`ZooKeeper (${servers === 1 ? 'standalone' : '3-node ensemble'}) serving at ${ensemble.connectString}\n`);
+      if (ensemble.connectString !== '127.0.0.1:2181') io.stdout.write(`  export ZK_CONNECT=${ensemble.connectString}\n`);
+      io.stdout.write(`  data in ${ensemble.baseDir}; Ctrl-C stops the server and removes it\n`);
+      await new Promise<void>((resolve) => onAbort(stop.signal, resolve));
+      io.stdout.write('stopping ZooKeeper...\n');
+    } finally {
+      await ensemble.stop();
+    }
+    io.stdout.write('stopped; nothing left behind\n');
+    return EXIT.OK;
   } finally {
     clearInterval(keepAlive);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-}
-
-async function serve(servers: 1 | 3, port: number, io: CliIo, stop: AbortSignal | undefined): Promise<number> {
-  let ensemble: LocalEnsemble;
-  try {
-    ensemble = await startZooKeeper(servers === 1 ? { servers: 1, clientPort: port } : { servers: 3 });
-  } catch (error) {
-    if (error instanceof ServerExitedError && error.addressInUse) {
-      throw new UsageError(`port ${port} is already in use (is a ZooKeeper server running there?); choose another with --port`);
-    }
-    throw error;
-  }
-  try {
-    io.stdout.write(`ZooKeeper (${servers === 1 ? 'standalone' : '3-node ensemble'}) serving at ${ensemble.connectString}\n`);
-    if (ensemble.connectString !== '127.0.0.1:2181') io.stdout.write(`  export ZK_CONNECT=${ensemble.connectString}\n`);
-    io.stdout.write(`  data in ${ensemble.baseDir}; Ctrl-C stops the server and removes it\n`);
-    await untilStopped(stop);
-    io.stdout.write('stopping ZooKeeper...\n');
-  } finally {
-    await ensemble.stop();
-  }
-  io.stdout.write('stopped; nothing left behind\n');
-  return EXIT.OK;
-}
-
-function untilStopped(stop: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      stop?.removeEventListener('abort', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (stop?.aborted) return done();
-    stop?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * A server that cannot bind exits, but our readiness probe would be answered by whatever already
- * listens on the port; so make sure nothing does first.
- */
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new UsageError(`port ${port} is already in use (is a ZooKeeper server running there?); choose another with --port`));
-      else reject(error);
-    });
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
 }

@@ -15,11 +15,16 @@ export async function watchParticipants(path: string, options: SessionOptions, i
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const session = await Session.connect(options);
+  let session: Session | undefined;
   try {
+    session = await Session.connect({ ...options, signal: stop.signal });
     while (!stop.signal.aborted) {
       const changed = nextChange(session, stop.signal);
-      const client = await session.client(stop.signal).catch(() => undefined);
+      // Ctrl-C while reconnecting ends the view (exit 0); losing ZooKeeper for good is exit 3.
+      const client = await session.client(stop.signal).catch((error: unknown) => {
+        if (stop.signal.aborted) return undefined;
+        throw error;
+      });
       if (!client) break;
       const participants = await listAndWatch(client, path, changed.fire);
       if (participants) render(io, path, participants, json);
@@ -28,7 +33,7 @@ export async function watchParticipants(path: string, options: SessionOptions, i
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await session.close();
+    await session?.close();
   }
   return EXIT.OK;
 }

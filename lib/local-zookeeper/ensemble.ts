@@ -8,9 +8,10 @@ import { memberSpec, writeMemberFiles, type MemberSpec, type Timing } from './co
 import type { ServerMode } from './four-letter.js';
 import { removeOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
-import { freeLoopbackPorts, LOOPBACK } from './ports.js';
+import { freeLoopbackPorts, isLoopbackPortFree, LOOPBACK } from './ports.js';
 import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './server.js';
-import { deadlineIn, delay, remaining } from './timing.js';
+import { delay } from '../abort.js';
+import { deadlineIn, remaining } from './timing.js';
 
 export interface StartZooKeeperOptions {
   /** How many servers: a standalone server or a three-member ensemble. @default 1 */
@@ -205,10 +206,21 @@ async function makeBaseDir(given: string | undefined): Promise<BaseDir> {
   };
 }
 
+/**
+ * A fixed port must be free before the JVM starts: a server that cannot bind exits, but the
+ * readiness probe would be answered by whatever already listens there.
+ */
+async function takenPortRefused(port: number): Promise<number> {
+  if (!(await isLoopbackPortFree(port))) {
+    throw new InvalidArgumentError(`port ${port} is already in use (is a ZooKeeper server running there?); choose another with --port`);
+  }
+  return port;
+}
+
 /** Fresh ports and config files: one client port for a standalone server, client/quorum/election for each member. */
 async function planMembers(baseDir: string, options: ResolvedOptions): Promise<MemberSpec[]> {
   const perMember = options.servers === 1 ? 1 : 3;
-  const ports = options.clientPort !== undefined ? [options.clientPort] : await freeLoopbackPorts(options.servers * perMember);
+  const ports = options.clientPort !== undefined ? [await takenPortRefused(options.clientPort)] : await freeLoopbackPorts(options.servers * perMember);
   const members = Array.from({ length: options.servers }, (_, i) =>
     memberSpec(baseDir, i + 1, ports.slice(i * perMember, (i + 1) * perMember)),
   );

@@ -7,7 +7,8 @@ import type { MemberSpec } from './config.js';
 import { DEFAULT_FOUR_LETTER_TIMEOUT_MS, fourLetter, parseMode, type ServerMode } from './four-letter.js';
 import { killOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
-import { deadlineIn, delay, remaining, settlesWithin } from './timing.js';
+import { delay } from '../abort.js';
+import { deadlineIn, remaining, settlesWithin } from './timing.js';
 
 /** One ZooKeeper server JVM of a local ensemble. */
 export interface LocalServer {

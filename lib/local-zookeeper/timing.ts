@@ -13,11 +13,6 @@ export function remaining(deadline: number): number {
   return Math.max(0, deadline - performance.now());
 }
 
-/** Waits `ms`; used only as the interval of a bounded poll, never to order events. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Resolves true when `promise` settles within `ms`, false otherwise; never rejects. */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

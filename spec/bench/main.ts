@@ -122,4 +122,6 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// Exit explicitly: after a failure a session left open on an error path would keep the process
+// alive (the binding's timer is ref'd) after the bounded clean-up above.
+process.exit(await main());

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Election, listParticipants, participantToJson } from '../../lib/index.js';
 import { closedPort } from '../support/clients.js';
-import { killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
+import { TimeoutError } from '../../lib/errors.js';
+import { isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -24,15 +25,6 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -111,17 +103,31 @@ test('run keeps exactly one copy of the command alive across a leader kill, with
   const started = await first.waitForLine(/^JOB token=\d+ id=one pid=\d+$/, 15_000);
   const firstJob = Number(field(started, 'pid'));
   const second = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'two', '--connect', zk.connectString, '--session-timeout', '1000', ...job]);
-  await expect(second.waitForLine(/^JOB/, 1500)).rejects.toThrow();
+  // Once `two` has joined, it must not start its copy while `one` leads.
+  await waitFor(async () => (await listParticipants(path, { connect: zk.connectString })).some((p) => p.id === 'two'), { timeoutMs: 15_000, message: 'two to join' });
+  await expect(second.waitForLine(/^JOB/, 1500)).rejects.toBeInstanceOf(TimeoutError);
   await first.kill9();
   // The sidecar died without a word; its command must die with it, not run on beside the next one.
-  await waitFor(() => !alive(firstJob), { timeoutMs: 5000, message: `the command (pid ${firstJob}) of the killed sidecar to exit` });
+  await waitFor(() => !isAlive(firstJob), { timeoutMs: 5000, message: `the command (pid ${firstJob}) of the killed sidecar to exit` });
   const takeover = await second.waitForLine(/^JOB token=\d+ id=two pid=\d+$/, 20_000);
   expect(BigInt(field(takeover, 'token'))).toBeGreaterThan(BigInt(field(started, 'token')));
   const secondJob = Number(field(takeover, 'pid'));
   const stopped = await second.stop('SIGTERM', 10_000);
   expect(stopped.code).toBe(0);
-  expect(alive(secondJob)).toBe(false);
+  expect(isAlive(secondJob)).toBe(false);
   expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
+});
+
+test('run stops the whole process group of its command, not just the command', async () => {
+  const path = uniquePath();
+  // A shell that starts a child of its own and waits: the shell exits on SIGTERM, its child would not.
+  const job = ['--', 'sh', '-c', 'sleep 300 & echo "GRANDCHILD pid=$!"; wait'];
+  const sidecar = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'group', '--connect', zk.connectString, '--grace', '2000', ...job]);
+  const line = await sidecar.waitForLine(/^GRANDCHILD pid=\d+$/, 15_000);
+  const grandchild = Number(line.split('=')[1]);
+  expect(isAlive(grandchild)).toBe(true);
+  expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(0);
+  expect(isAlive(grandchild)).toBe(false);
 });
 
 test('participants --watch prints one line per change when stdout is not a tty', async () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateMode } from '../../lib/zk-client.js';
 import { openClient } from '../support/clients.js';
-import { killAllTracked, spawnTracked, type TrackedProcess } from '../support/processes.js';
+import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -42,10 +42,13 @@ test('three schedulers: one charges; Ctrl-C hands over at once, kill -9 after th
   const start = (id: string): Promise<TrackedProcess> => spawnTracked(process.execPath, [EXAMPLE, id], { env: { ...process.env, ZK_CONNECT: connect } });
   const alice = await start('alice');
   const aliceElected = await alice.waitForLine(/alice: elected/, 20_000);
+  // "campaigning" is printed before connecting: wait until each has joined, so the order is known.
+  const joined = (count: number): Promise<void> =>
+    waitFor(async () => (await participants(connect)).length === count, { timeoutMs: 20_000, message: `${count} schedulers to join` });
   const bob = await start('bob');
-  await bob.waitForLine(/campaigning/, 20_000);
+  await joined(2);
   const carol = await start('carol');
-  await carol.waitForLine(/campaigning/, 20_000);
+  await joined(3);
   await alice.waitForLine(/alice: charging due contracts with token \d+/, 20_000);
 
   const table = await participants(connect);

@@ -8,7 +8,7 @@ import { Election, electLeader, Perms, type Leadership } from '../../lib/index.j
 import { CreateMode } from '../../lib/zk-client.js';
 import { openClient } from '../support/clients.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { killAllTracked, spawnTracked, type TrackedProcess } from '../support/processes.js';
+import { abortedWithin, killAllTracked, onceEvent, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -21,8 +21,11 @@ afterEach(async () => {
 
 const within = (ms: number): AbortSignal => AbortSignal.timeout(ms);
 const lostReason = (l: Leadership): string | undefined => (l.signal.reason as { reason?: string } | undefined)?.reason;
-const whenLost = (l: Leadership): Promise<string | undefined> =>
-  new Promise((resolve) => (l.signal.aborted ? resolve(lostReason(l)) : l.signal.addEventListener('abort', () => resolve(lostReason(l)))));
+/** The reason the term ended; fails (instead of hanging) if it does not end within 20 s. */
+const whenLost = async (l: Leadership): Promise<string | undefined> => {
+  await abortedWithin(l.signal, 20_000);
+  return lostReason(l);
+};
 
 async function participant(config: Record<string, unknown>): Promise<TrackedProcess> {
   const child = await spawnTracked(process.execPath, [PARTICIPANT, JSON.stringify({ connect: zk.connectString, ...config })], { stdin: 'pipe' });
@@ -85,11 +88,13 @@ describe('through a fault proxy', () => {
     const path = uniquePath();
     const e = await election(path, 'resumes', { connect: proxy.address, sessionTimeout: 4000 });
     const leadership = await e.waitForLeadership(within(10_000));
-    const suspended = new Promise((resolve) => e.once('suspended', resolve));
-    const resumed = new Promise((resolve) => e.once('resumed', resolve));
+    const sessionId = e.session!.sessionId;
+    const suspended = onceEvent(e, 'suspended', 10_000);
+    const resumed = onceEvent(e, 'resumed', 10_000);
     proxy.cut();
     await suspended;
     await resumed;
+    expect(e.session!.sessionId).toBe(sessionId);
     expect(leadership.isLeader).toBe(true);
     expect(e.leadership?.token).toBe(leadership.token);
     await leadership.verify();
@@ -129,14 +134,23 @@ test('a candidate node deleted by someone else ends leadership with node-deleted
 
 test('if the election parent is deleted under a waiting candidate, it is recreated and the candidate rejoins', async () => {
   const path = uniquePath();
+  const holder = await election(path, 'holder', { requeue: false });
+  await holder.waitForLeadership(within(10_000));
   const waiting = await election(path, 'waiter');
+  expect(waiting.state).toBe('waiting');
+  const oldNode = waiting.node!;
   const operator = await openClient(zk.connectString);
   cleanup.push(async () => operator.close());
-  // An operator wipes the election: every node, then the parent.
-  await operator.delete(waiting.node!);
-  await operator.delete(path);
+  // An operator wipes the election like `deleteall`: every child, then the parent, again if a
+  // candidate rejoined in between.
+  await waitFor(async () => {
+    for (const child of await operator.getChildren(path).catch(() => [])) await operator.delete(`${path}/${child}`).catch(() => {});
+    return operator.delete(path).then(() => true, () => false);
+  }, { timeoutMs: 10_000, message: 'the election path to be wiped' });
   const leadership = await waiting.waitForLeadership(within(10_000));
+  expect(leadership.node).not.toBe(oldNode);
   expect(leadership.node.startsWith(`${path}/`)).toBe(true);
+  expect(await operator.exists(path)).toBeDefined();
 });
 
 test('a path we may not write gives NO_AUTH and leaves nothing behind', async () => {

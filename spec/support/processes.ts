@@ -234,3 +234,30 @@ export function onceEvent(emitter: EventEmitter, name: string | symbol, timeoutM
     if (name !== 'error') emitter.on('error', onError);
   });
 }
+
+/** Resolves with `signal.reason` once it aborts; rejects with a TimeoutError after `timeoutMs`. */
+export function abortedWithin(signal: AbortSignal, timeoutMs: number): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      reject(new TimeoutError(`signal not aborted within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Whether `pid` exists: only ESRCH means gone (EPERM means it exists, under another user). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}

@@ -14,16 +14,6 @@ import {
  * a test failed.
  */
 
-/**
- * Jest evaluates each test file in its own realm, whose `Symbol` lacks Node's dispose symbols,
- * so `await using` fails there ("Symbol.asyncDispose is not defined"). Node registers both
- * symbols, which lets the realm borrow the very same ones. Better still in a jest setupFiles
- * entry, which runs before any module of the test file is evaluated.
- */
-const symbols = Symbol as { asyncDispose?: symbol; dispose?: symbol };
-symbols.asyncDispose ??= Symbol.for('nodejs.asyncDispose');
-symbols.dispose ??= Symbol.for('nodejs.dispose');
-
 export interface UseZooKeeperOptions extends StartZooKeeperOptions {
   /** Timeout of the beforeAll that starts the servers. @default 60000 */
   beforeAllTimeoutMs?: number;

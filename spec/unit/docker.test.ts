@@ -159,6 +159,7 @@ describe('docker/docker-compose.yml', () => {
   });
 
   it('gives every server the same ZOO_SERVERS, naming each service by its ZOO_MY_ID', () => {
+    expect(zkNames).toHaveLength(3);
     for (const name of zkNames) {
       const env = envOf(service(name), name);
       const entries = (env['ZOO_SERVERS'] ?? '').trim().split(/\s+/).sort();
@@ -168,6 +169,7 @@ describe('docker/docker-compose.yml', () => {
   });
 
   it('health-checks every server with a four-letter command the server allows', () => {
+    expect(zkNames).toHaveLength(3);
     for (const name of zkNames) {
       const whitelist = (envOf(service(name), name)['ZOO_4LW_COMMANDS_WHITELIST'] ?? '').split(',').map((c) => c.trim());
       expect(whitelist).toEqual(expect.arrayContaining(['ruok', 'srvr', 'stat', 'cons', 'wchc']));
@@ -209,6 +211,8 @@ describe('docker/docker-compose.yml', () => {
 
   it('connects every zk-election service to exactly the three servers on their client port', () => {
     const expected = zkNames.map((zk) => `${zk}:2181`).sort();
+    expect(expected).toHaveLength(3);
+    expect(cliCalls().length).toBeGreaterThanOrEqual(4);
     for (const { name, call } of cliCalls()) {
       const connect = call.flags.get('--connect') ?? envOf(service(name), name)['ZK_CONNECT'];
       expect(typeof connect).toBe('string');
@@ -218,7 +222,9 @@ describe('docker/docker-compose.yml', () => {
   });
 
   it('runs a job that the Dockerfile copies into the image', () => {
-    for (const { call } of cliCalls().filter(({ call: c }) => c.subcommand === 'run')) {
+    const runs = cliCalls().filter(({ call: c }) => c.subcommand === 'run');
+    expect(runs).toHaveLength(3);
+    for (const { call } of runs) {
       const script = call.command.find((arg) => /\.(m|c)?js$/.test(arg));
       expect(script).toBeDefined();
       const copy = runtime?.copies.find((c) => c.from === undefined && c.sources.some((s) => copiedTo(c, s) === script));

@@ -21,10 +21,13 @@ test('every README example is the example file it names, verbatim, and every exa
 });
 
 test('every npm script and CLI command README names exists', async () => {
-  for (const [, script] of readme.matchAll(/npm run ([a-z-]+)/g)) expect(Object.keys(pkg.scripts)).toContain(script);
+  const scripts = [...readme.matchAll(/npm run ([a-z-]+)/g)].map((m) => m[1]!);
+  expect(scripts).toEqual(expect.arrayContaining(['demo', 'bench', 'chaos', 'docs']));
+  for (const script of scripts) expect(Object.keys(pkg.scripts)).toContain(script);
   const { main } = await import('../../lib/cli/main.js');
   const commands = new Set([...readme.matchAll(/zk-election (participants|leader|run|demo|server|[a-z]+)\b/g)].map((m) => m[1]!));
   commands.delete('bench');
+  expect([...commands]).toEqual(expect.arrayContaining(['participants', 'leader', 'run', 'demo', 'server']));
   for (const command of commands) {
     const out: string[] = [];
     const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {} } as never;
