@@ -40,15 +40,19 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Combines optional signals and an optional timeout (ms) into one signal. */
-export function combineSignals(signals: Array<AbortSignal | undefined>, timeoutMs?: number, timeoutMessage?: string): AbortSignal {
+/**
+ * Combines optional signals and an optional timeout (ms) into one signal. `dispose()` clears the
+ * timeout once the caller is done with it, so a finished wait does not leave a timer behind.
+ */
+export function combineSignals(signals: Array<AbortSignal | undefined>, timeoutMs?: number, timeoutMessage?: string): { signal: AbortSignal; dispose: () => void } {
   const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  let timer: NodeJS.Timeout | undefined;
   if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMessage ?? `timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMessage ?? `timed out after ${timeoutMs} ms`)), timeoutMs);
     timer.unref?.();
     list.push(controller.signal);
   }
-  if (list.length === 1) return list[0]!;
-  return AbortSignal.any(list);
+  const signal = list.length === 1 ? list[0]! : AbortSignal.any(list);
+  return { signal, dispose: () => clearTimeout(timer) };
 }

@@ -21,7 +21,7 @@ export interface ElectLeaderOptions extends CandidateOptions {
 export async function electLeader(path: string, options: ElectLeaderOptions = {}): Promise<Leadership> {
   const { signal, timeout } = validateWaitOptions(options);
   const election = new Election(path, { ...options, requeue: false });
-  const until = combineSignals([signal], timeout, `no leadership of ${path} within ${timeout} ms`);
+  const { signal: until, dispose } = combineSignals([signal], timeout, `no leadership of ${path} within ${timeout} ms`);
   try {
     await election.start(until);
     return await election.waitForLeadership(until);
@@ -29,5 +29,8 @@ export async function electLeader(path: string, options: ElectLeaderOptions = {}
     await election.close();
     if (until.aborted) throw abortReason(until);
     throw error;
+  } finally {
+    // Elected or not, `timeout` no longer applies.
+    dispose();
   }
 }

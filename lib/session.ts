@@ -203,9 +203,10 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #waitConnected(client: ZkClient, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
-    const bounded = combineSignals([signal], timeoutMs);
+    const { signal: bounded, dispose } = combineSignals([signal], timeoutMs);
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
+        dispose();
         detach();
         client.off('connected', onConnected);
         client.off('closed', onClosed);

@@ -33,6 +33,7 @@ export interface Usage {
   cpuMicros: number;
   timers: number;
   candidates: number;
+  leaders: number;
 }
 
 const JOIN_MS = 120_000;
@@ -134,7 +135,7 @@ export class Population {
   async usage(gc = false): Promise<Usage> {
     const results = await Promise.all(this.workers.map((worker) => worker.request<UsageResult>('usage', { gc })));
     const sum = (pick: (u: UsageResult) => number): number => results.reduce((total, u) => total + pick(u), 0);
-    return { rss: sum((u) => u.rss), heapUsed: sum((u) => u.heapUsed), cpuMicros: sum((u) => u.cpuMicros), timers: sum((u) => u.timers), candidates: sum((u) => u.candidates) };
+    return { rss: sum((u) => u.rss), heapUsed: sum((u) => u.heapUsed), cpuMicros: sum((u) => u.cpuMicros), timers: sum((u) => u.timers), candidates: sum((u) => u.candidates), leaders: sum((u) => u.leaders) };
   }
 
   /** Polls the request counters until nothing changed for `quietMs` (bounded by `maxMs`). */

@@ -54,7 +54,7 @@ export interface UsageResult {
   rss: number;
   heapUsed: number;
   cpuMicros: number;
-  /** JavaScript timers alive in the process (`process.getActiveResourcesInfo()`). */
+  /** JavaScript timers alive in the process, unref'd ones included (an async_hooks count). */
   timers: number;
   candidates: number;
   leaders: number;

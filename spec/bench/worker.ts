@@ -4,11 +4,26 @@
  * It installs no signal handlers of its own, so that `handleSignals: true` in the library is what
  * decides how it leaves on SIGTERM.
  */
+import { createHook } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Election, electLeader, listParticipants, Session, type Leadership } from '../../lib/index.js';
 import type { CountersResult, ParticipantsResult, PopulateArgs, Reply, Request, ResignResult, UsageResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
+
+/**
+ * Every live JavaScript timer in this worker, unref'd ones included (the library unrefs all of
+ * its timers, and process.getActiveResourcesInfo() lists only ref'd ones).
+ */
+const liveTimers = new Set<number>();
+createHook({
+  init(id, type) {
+    if (type === 'Timeout') liveTimers.add(id);
+  },
+  destroy(id) {
+    liveTimers.delete(id);
+  },
+}).enable();
 
 const elections: Election[] = [];
 /** Requests the bench itself sent on each election's session (the barrier), subtracted from the counts. */
@@ -114,7 +129,7 @@ function usage(args: { gc?: boolean }): UsageResult {
     rss: memory.rss,
     heapUsed: memory.heapUsed,
     cpuMicros: cpu.user + cpu.system,
-    timers: process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length,
+    timers: liveTimers.size,
     candidates: elections.filter((e) => e.state === 'waiting' || e.state === 'leading').length + rawSessionCount,
     leaders: elections.filter((e) => e.isLeader).length,
   };
