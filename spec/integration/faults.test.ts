@@ -142,12 +142,21 @@ test('if the election parent is deleted under a waiting candidate, it is recreat
   const operator = await openClient(zk.connectString);
   cleanup.push(async () => operator.close());
   // An operator wipes the election like `deleteall`: every child, then the parent, again if a
-  // candidate rejoined in between.
+  // candidate rejoined in between. The waiter's own node goes first: deleting the holder's first
+  // would let the waiter lead, for a moment, with the node that is about to go.
+  await operator.delete(oldNode);
   await waitFor(async () => {
     for (const child of await operator.getChildren(path).catch(() => [])) await operator.delete(`${path}/${child}`).catch(() => {});
     return operator.delete(path).then(() => true, () => false);
   }, { timeoutMs: 10_000, message: 'the election path to be wiped' });
-  const leadership = await waiting.waitForLeadership(within(10_000));
+  // The loop may also have deleted a node the waiter had rejoined with; wait for a term whose node
+  // (and so the recreated parent) is really there.
+  let leadership: Leadership | undefined;
+  await waitFor(async () => {
+    leadership = await waiting.waitForLeadership(within(10_000));
+    return (await operator.exists(leadership.node)) !== undefined;
+  }, { timeoutMs: 15_000, message: 'the waiter to lead with a node that exists' });
+  if (!leadership) throw new Error('unreachable: waitFor resolved without a leadership');
   expect(leadership.node).not.toBe(oldNode);
   expect(leadership.node.startsWith(`${path}/`)).toBe(true);
   expect(await operator.exists(path)).toBeDefined();
