@@ -41,6 +41,22 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * Waits for `promise`, or rejects with the abort reason as soon as `signal` aborts. The promise
+ * itself goes on (it is shared with others); only this caller stops waiting for it.
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const detach = onAbort(signal, () => reject(abortReason(signal)));
+    promise.then(
+      (value) => (detach(), resolve(value)),
+      (error: unknown) => (detach(), reject(error)),
+    );
+  });
+}
+
+/**
  * Combines optional signals and an optional timeout (ms) into one signal. `dispose()` clears the
  * timeout once the caller is done with it, so a finished wait does not leave a timer behind.
  */

@@ -12,13 +12,12 @@
  * leader that still believes in the old one.
  */
 import { EventEmitter } from 'node:events';
-import { combineSignals, delay, onAbort, throwIfAborted } from './abort.js';
+import { delay, onAbort, raceAbort, throwIfAborted } from './abort.js';
 import {
   AbortedError,
   ClosedError,
   errorForReturnCode,
   SessionTimeoutError,
-  TimeoutError,
   UnreachableError,
   ZkElectionError,
 } from './errors.js';
@@ -72,6 +71,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #client: ZkClient | undefined;
   #opening: Promise<ZkClient> | undefined;
   #generation = 0;
+  /** Aborted by close(): ends an opening's back-off at once. */
+  readonly #closing = new AbortController();
 
   /** Opens a session and waits until it is connected (bounded by `connectTimeout`). */
   static async connect(options: SessionOptions = {}): Promise<Session> {
@@ -133,18 +134,26 @@ export class Session extends EventEmitter<SessionEvents> {
    * The connected handle of the current session, opening a new session first if the last one
    * expired. Waits at most `connectTimeout` for a new session, and for a suspended one until it
    * reconnects, expires, or `signal` aborts. The handle is the library's own wrapper.
+   *
+   * Many callers may share one opening (every election on a shared session after an expiry): it
+   * belongs to the session, not to the first caller, so one caller's abort only stops that
+   * caller's wait; the opening goes on for the others and ends only with its own timeout or
+   * {@link Session.close}.
    * @internal
    */
   async client(signal?: AbortSignal): Promise<ZkClient> {
     throwIfAborted(signal);
     if (this.#state === 'closed') throw new ClosedError('session');
+    // While a session opens, its handle may still die and be replaced: join the opening rather
+    // than wait on a handle that may never connect.
+    if (this.#opening) return raceAbort(this.#opening, signal);
     const live = this.current;
     if (live && this.isConnected) return live;
-    if (live) return this.#awaitReconnect(live, signal);
-    this.#opening ??= this.#open(signal).finally(() => {
+    if (live) return this.#awaitReconnect(signal);
+    this.#opening = this.#open().finally(() => {
       this.#opening = undefined;
     });
-    return this.#opening;
+    return raceAbort(this.#opening, signal);
   }
 
   /** Closes the session; the server deletes its ephemeral nodes at once. Idempotent. */
@@ -152,6 +161,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.#state === 'closed') return;
     const client = this.#client;
     this.#transition('closed');
+    this.#closing.abort();
     client?.close();
     this.removeAllListeners();
   }
@@ -161,27 +171,29 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** Opens a new session, trying again while a handle dies before connecting (the binding's spin guard). */
-  async #open(signal: AbortSignal | undefined): Promise<ZkClient> {
+  async #open(): Promise<ZkClient> {
     this.#transition('connecting');
     const deadline = Date.now() + this.connectTimeout;
     let attempt = 0;
     for (;;) {
       try {
-        return await this.#openOnce(signal, Math.max(1, deadline - Date.now()));
+        return await this.#openOnce(Math.max(1, deadline - Date.now()));
       } catch (error) {
-        const handleDied = error instanceof ClosedError && this.#state !== 'closed';
+        if (this.#isClosed()) throw new ClosedError('session');
+        const handleDied = error instanceof ClosedError;
         if (!handleDied || Date.now() >= deadline) {
-          if (this.#state !== 'closed') this.#transition('expired');
+          this.#transition('expired');
           throw handleDied ? new UnreachableError(this.connectString, this.connectTimeout, { cause: error }) : error;
         }
         this.#log.debug('new session handle closed before connecting; trying again');
         attempt += 1;
-        await delay(Math.min(1000, 50 * 2 ** attempt), signal).catch(() => undefined);
+        await delay(Math.min(1000, 50 * 2 ** attempt), this.#closing.signal).catch(() => undefined);
+        if (this.#isClosed()) throw new ClosedError('session');
       }
     }
   }
 
-  async #openOnce(signal: AbortSignal | undefined, timeoutMs: number): Promise<ZkClient> {
+  async #openOnce(timeoutMs: number): Promise<ZkClient> {
     const client = new ZkClient({ connect: this.connectString, sessionTimeout: this.requestedTimeout });
     this.#client = client;
     this.#generation += 1;
@@ -189,7 +201,7 @@ export class Session extends EventEmitter<SessionEvents> {
     client.on('connected', () => this.#onClientConnected(client));
     client.on('closed', (code) => this.#onClientClosed(client, code));
     try {
-      await this.#waitConnected(client, signal, timeoutMs);
+      await this.#waitConnected(client, timeoutMs);
       await this.#checkTimeout(client);
       for (const { scheme, credentials } of this.#auth) await client.addAuth(scheme, credentials);
     } catch (error) {
@@ -202,12 +214,10 @@ export class Session extends EventEmitter<SessionEvents> {
     return client;
   }
 
-  #waitConnected(client: ZkClient, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
-    const { signal: bounded, dispose } = combineSignals([signal], timeoutMs);
+  #waitConnected(client: ZkClient, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
-        dispose();
-        detach();
+        clearTimeout(timer);
         client.off('connected', onConnected);
         client.off('closed', onClosed);
       };
@@ -219,11 +229,11 @@ export class Session extends EventEmitter<SessionEvents> {
         cleanup();
         reject(code === AUTH_FAILED_STATE ? errorForReturnCode(-115) : new ClosedError('session'));
       };
-      const detach = onAbort(bounded, () => {
+      const timer = setTimeout(() => {
         cleanup();
-        const reason: unknown = bounded.reason;
-        reject(reason instanceof TimeoutError ? new UnreachableError(this.connectString, this.connectTimeout) : new AbortedError('connect aborted', { cause: reason }));
-      });
+        reject(new UnreachableError(this.connectString, this.connectTimeout));
+      }, timeoutMs);
+      timer.unref?.();
       client.on('connected', onConnected);
       client.on('closed', onClosed);
       if (client.connected) onConnected();
@@ -237,10 +247,12 @@ export class Session extends EventEmitter<SessionEvents> {
     }
   }
 
-  #awaitReconnect(client: ZkClient, signal: AbortSignal | undefined): Promise<ZkClient> {
+  /** Waits for the suspended handle to reconnect; resolves with whatever handle is current then. */
+  #awaitReconnect(signal: AbortSignal | undefined): Promise<ZkClient> {
     return new Promise((resolve, reject) => {
       const onState = (state: SessionState): void => {
-        if (state === 'reconnected' || state === 'connected') finish(() => resolve(client));
+        const live = this.current;
+        if ((state === 'reconnected' || state === 'connected') && live) finish(() => resolve(live));
         else if (state === 'expired' || state === 'closed') finish(() => reject(state === 'expired' ? errorForReturnCode(-112) : new ClosedError('session')));
       };
       const finish = (settle: () => void): void => {
@@ -307,6 +319,11 @@ export class Session extends EventEmitter<SessionEvents> {
       }
       await delay(100 * 2 ** attempt).catch(() => undefined);
     }
+  }
+
+  /** A method, not a field comparison, so that TypeScript does not narrow it across awaits. */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
   }
 
   #transition(to: SessionState): void {

@@ -2,10 +2,10 @@
  * The recipe against a real standalone ZooKeeper: leadership order, handover, fencing tokens,
  * the herd-free watch layout as the server itself reports it, and typed errors.
  */
-import { Election, electLeader, listParticipants, runAsLeader } from '../../lib/index.js';
+import { Election, electLeader, listParticipants, runAsLeader, Session } from '../../lib/index.js';
 import { CreateMode } from '../../lib/zk-client.js';
 import { closedPort, expireSession, openClient } from '../support/clients.js';
-import { abortedWithin } from '../support/processes.js';
+import { abortedWithin, waitFor } from '../support/processes.js';
 import { useZooKeeper, uniquePath } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -124,6 +124,47 @@ test('a forced session expiry ends leadership with session-expired; Election req
   expect(second.term).toBe(first.term + 1);
   expect(second.token).toBeGreaterThan(first.token);
   expect(election.session!.sessionId).not.toBe(oldSession);
+});
+
+test('elections on one shared Session all rejoin on one fresh session after it expires', async () => {
+  const path = uniquePath();
+  const session = await Session.connect({ connect: zk.connectString, sessionTimeout: 2000 });
+  cleanup.push(() => session.close());
+  const elections = [0, 1, 2].map((i) => new Election(path, { connect: session, id: `shared${i}`, sessionTimeout: 2000 }));
+  for (const e of elections) {
+    cleanup.push(() => e.close());
+    await e.start();
+  }
+  const first = await elections[0]!.waitForLeadership(within(10_000));
+  const oldSession = session.sessionId;
+  await expireSession(zk.connectString, session.current!);
+  await abortedWithin(first.signal, 15_000);
+  await waitFor(async () => {
+    const listed = await listParticipants(path, { connect: zk.connectString });
+    return listed.length === 3 && listed.every((p) => p.sessionId !== oldSession);
+  }, { timeoutMs: 20_000, message: 'all three elections to rejoin' });
+  const listed = await listParticipants(path, { connect: zk.connectString });
+  expect(new Set(listed.map((p) => p.sessionId)).size).toBe(1);
+  expect(listed[0]!.sessionId).toBe(session.sessionId);
+  expect(elections.filter((e) => e.isLeader)).toHaveLength(1);
+});
+
+test("a shared Session's reopening belongs to the session: one caller's abort does not fail the others", async () => {
+  const session = await Session.connect({ connect: zk.connectString, sessionTimeout: 2000 });
+  cleanup.push(() => session.close());
+  await expireSession(zk.connectString, session.current!);
+  expect(session.state).toBe('expired');
+  const impatient = new AbortController();
+  const first = session.client(impatient.signal);
+  const second = session.client();
+  const third = session.client();
+  impatient.abort(new Error('caller gave up'));
+  await expect(first).rejects.toMatchObject({ code: 'ABORTED' });
+  const handle = await second;
+  expect(await third).toBe(handle);
+  expect(handle.connected).toBe(true);
+  expect(session.state).toBe('connected');
+  expect(session.current).toBe(handle);
 });
 
 test('abort and timeout while waiting reject with ABORTED / TIMEOUT and leave no node behind', async () => {
