@@ -20,7 +20,7 @@ import { registerForExit } from './exit-hook.js';
 import { Leadership } from './leadership.js';
 import { withContext, type Logger } from './logger.js';
 import { validateCandidateOptions, type CandidateOptions, type ValidatedCandidateOptions } from './options.js';
-import { readParticipants, type Participant } from './participants.js';
+import { readLeader, readParticipants, type Participant } from './participants.js';
 import { parseCandidateName } from './recipe.js';
 import { withRetry } from './retry.js';
 import { resolveSession, type Session } from './session.js';
@@ -160,9 +160,10 @@ export class Election extends EventEmitter<ElectionEvents> {
     });
   }
 
-  /** The current leader, read from ZooKeeper. */
+  /** The current leader, read from ZooKeeper (the children list and the leader's node only). */
   async leader(): Promise<Participant | undefined> {
-    return (await this.participants())[0];
+    if (!this.#session) throw new ZkElectionError('election not started', 'INVALID_STATE');
+    return readLeader(await this.#session.client(), this.path);
   }
 
   /** All candidates in election order, read from ZooKeeper. */

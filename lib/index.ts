@@ -3,7 +3,7 @@ export { electLeader, type ElectLeaderOptions } from './elect-leader.js';
 export { Election, type ElectionOptions, type ElectionEvents, type ElectionState, type LeaderInfo } from './election.js';
 export { Leadership, type SuspendedPolicy } from './leadership.js';
 export { runAsLeader, type RunAsLeaderOptions } from './run-as-leader.js';
-export { listParticipants, participantToJson, type Participant } from './participants.js';
+export { getLeader, listParticipants, participantToJson, type Participant } from './participants.js';
 export { Session, type SessionOptions, type SessionState, type SessionEvents, type AuthInfo } from './session.js';
 export { MAX_PAYLOAD_BYTES, type CandidateOptions, type CandidatePayload } from './options.js';
 export { Perms, type Acl, type Stat } from './zk-client.js';

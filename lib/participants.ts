@@ -29,29 +29,42 @@ export interface Participant {
 /** Reads are pipelined in batches of this size: enough to fill the pipe, bounded in memory. */
 const READ_BATCH = 1000;
 
+type ReadOptions = Omit<SessionOptions, 'connect'> & { connect?: string | Session };
+
 /** Participants sorted by sequence; the first is the leader. An absent path gives []. */
-export async function listParticipants(
-  path: string,
-  options: Omit<SessionOptions, 'connect'> & { connect?: string | Session } = {},
-): Promise<Participant[]> {
+export function listParticipants(path: string, options: ReadOptions = {}): Promise<Participant[]> {
+  return withClient(path, options, (client) => readParticipants(client, path));
+}
+
+/**
+ * The current leader alone, or undefined when nobody leads: one children read and one data read
+ * (two if the lowest candidate left in between), however many candidates wait.
+ */
+export function getLeader(path: string, options: ReadOptions = {}): Promise<Participant | undefined> {
+  return withClient(path, options, (client) => readLeader(client, path));
+}
+
+async function withClient<T>(path: string, options: ReadOptions, read: (client: ZkClient) => Promise<T>): Promise<T> {
   validateElectionPath(path);
   const { session, owned } = await resolveSession(options.connect, options);
   try {
-    return await readParticipants(await session.client(options.signal), path);
+    return await read(await session.client(options.signal));
   } finally {
     if (owned) await session.close();
   }
 }
 
-export async function readParticipants(client: ZkClient, path: string, listed?: string[]): Promise<Participant[]> {
-  let children: string[];
+async function listCandidates(client: ZkClient, path: string): Promise<Array<{ name: string; sequence: number }>> {
   try {
-    children = listed ?? (await client.getChildren(path));
+    return sortCandidates(await client.getChildren(path)).candidates;
   } catch (error) {
     if ((error as ZkElectionError).code === 'NO_NODE') return [];
     throw error;
   }
-  const { candidates } = sortCandidates(children);
+}
+
+export async function readParticipants(client: ZkClient, path: string, listed?: string[]): Promise<Participant[]> {
+  const candidates = listed ? sortCandidates(listed).candidates : await listCandidates(client, path);
   const found: Participant[] = [];
   for (let i = 0; i < candidates.length; i += READ_BATCH) {
     const batch = candidates.slice(i, i + READ_BATCH);
@@ -60,6 +73,15 @@ export async function readParticipants(client: ZkClient, path: string, listed?: 
   }
   if (found[0]) found[0].leader = true;
   return found;
+}
+
+/** The first candidate still present, from one listing; the leader as of that listing. */
+export async function readLeader(client: ZkClient, path: string): Promise<Participant | undefined> {
+  for (const candidate of await listCandidates(client, path)) {
+    const participant = await readOne(client, childPath(path, candidate.name), candidate.sequence);
+    if (participant) return { ...participant, leader: true };
+  }
+  return undefined;
 }
 
 async function readOne(client: ZkClient, node: string, sequence: number): Promise<Participant | undefined> {

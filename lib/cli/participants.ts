@@ -1,5 +1,5 @@
 /** `zk-election participants <path>` and `zk-election leader <path>`. */
-import { listParticipants, participantToJson } from '../participants.js';
+import { getLeader, listParticipants, participantToJson } from '../participants.js';
 import { parse, requirePath, msOption, connectOption } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, type CliIo } from './io.js';
@@ -53,8 +53,7 @@ export async function leaderCommand(argv: string[], io: CliIo): Promise<number> 
   const parsed = parse(argv, { json: { type: 'boolean' } });
   if (parsed.values.help) return void io.stdout.write(LEADER_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election leader <path> [--json]');
-  const participants = await listParticipants(path, { connect: connectOption(parsed, io.env), connectTimeout: msOption(parsed, 'timeout', 10_000) });
-  const leader = participants[0];
+  const leader = await getLeader(path, { connect: connectOption(parsed, io.env), connectTimeout: msOption(parsed, 'timeout', 10_000) });
   if (!leader) {
     if (parsed.values.json) io.stdout.write('null\n');
     else io.stderr.write(`zk-election: no leader at ${path}\n`);

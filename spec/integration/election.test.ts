@@ -2,7 +2,7 @@
  * The recipe against a real standalone ZooKeeper: leadership order, handover, fencing tokens,
  * the herd-free watch layout as the server itself reports it, and typed errors.
  */
-import { Election, electLeader, listParticipants, runAsLeader, Session } from '../../lib/index.js';
+import { Election, electLeader, getLeader, listParticipants, runAsLeader, Session } from '../../lib/index.js';
 import { CreateMode } from '../../lib/zk-client.js';
 import { closedPort, expireSession, openClient } from '../support/clients.js';
 import { abortedWithin, waitFor } from '../support/processes.js';
@@ -94,6 +94,19 @@ test('resign hands over to the next candidate and resign twice is harmless', asy
   const next = await second!.waitForLeadership(within(10_000));
   expect(next.token).toBeGreaterThan(leadership.token);
   expect(first!.state).toBe('closed');
+});
+
+test('getLeader and Election.leader() give the first of listParticipants; nobody leads an absent path', async () => {
+  const path = uniquePath();
+  expect(await getLeader(path, { connect: zk.connectString })).toBeUndefined();
+  const [first, second] = await candidates(path, 3, 'l');
+  const listed = await listParticipants(path, { connect: zk.connectString });
+  const leader = await getLeader(path, { connect: zk.connectString });
+  expect(leader).toEqual(listed[0]);
+  expect(leader).toMatchObject({ id: 'l0', leader: true });
+  expect(await second!.leader()).toEqual(listed[0]);
+  await first!.close();
+  expect(await second!.leader()).toMatchObject({ id: 'l1', node: listed[1]!.node, leader: true });
 });
 
 test('children that are not candidate nodes are ignored, never fatal', async () => {
