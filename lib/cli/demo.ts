@@ -4,6 +4,7 @@
  * SIGKILL and the loss of a ZooKeeper server, printing failover times and the participants table
  * after each step. Everything it starts is stopped and removed at the end, also on Ctrl-C.
  */
+import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type LocalEnsemble } from '../local-zookeeper/index.js';
@@ -41,12 +42,16 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   // The local ensemble grants 400 ms (two ticks) to 20 s; outside that the participants could not join.
   if (!Number.isInteger(sessionTimeout) || sessionTimeout < 400 || sessionTimeout > 20_000) throw new UsageError('--session-timeout expects 400 to 20000 ms');
   const demo = new Demo(io, count, sessionTimeout);
-  const onSignal = (): void => void demo.abort();
+  const onSignal = (signal: NodeJS.Signals): void => void demo.abort(signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     await demo.run();
     return EXIT.OK;
+  } catch (error) {
+    // Interrupted: whatever the step was doing failed because we stopped it; not an error to report.
+    if (demo.interruptedBy) return 128 + os.constants.signals[demo.interruptedBy];
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -73,10 +78,10 @@ class Demo {
 
   async run(): Promise<void> {
     this.say('Starting a local 3-node ZooKeeper ensemble on free loopback ports...');
-    this.#ensemble = await startZooKeeper({ servers: 3 });
+    this.#ensemble = await startZooKeeper({ servers: 3, signal: this.#stop.signal });
     const zkLeader = await this.#ensemble.leader();
     this.say(`  ensemble up at ${this.#ensemble.connectString} (ZooKeeper leader: server ${zkLeader?.id ?? '?'})`);
-    this.#observer = await Session.connect({ connect: this.#ensemble.connectString });
+    this.#observer = await Session.connect({ connect: this.#ensemble.connectString, signal: this.#stop.signal });
 
     this.say(`\nStarting ${this.count} participants, each a separate 'zk-election run' process (session timeout ${this.sessionTimeout} ms)...`);
     for (let i = 0; i < this.count; i += 1) this.#spawnParticipant();
@@ -114,7 +119,7 @@ class Demo {
     const before = await this.#leader();
     await server?.stop();
     this.say(`   stopped ZooKeeper server ${server?.id}; the other two elect a new ZooKeeper leader and keep serving`);
-    await this.#ensemble!.waitForQuorum(STEP_TIMEOUT_MS);
+    await this.#ensemble!.waitForQuorum(STEP_TIMEOUT_MS, this.#stop.signal);
     const now = await this.#leader();
     const same = now.id === before.id ? 'still' : 'now';
     this.say(`   the election carries on: ${now.id} is ${same} the leader (token ${now.token}); sessions moved to the surviving servers`);
@@ -154,9 +159,13 @@ class Demo {
     }
   }
 
-  abort(): void {
-    this.say('\nInterrupted; cleaning up.');
-    this.#stop.abort();
+  /** The signal that interrupted the demo, if one did. */
+  interruptedBy: NodeJS.Signals | undefined;
+
+  abort(signal: NodeJS.Signals): void {
+    this.interruptedBy = signal;
+    this.say(`\nInterrupted (${signal}); stopping every process the demo started and removing its files.`);
+    this.#stop.abort(new Error(`interrupted by ${signal}`));
   }
 
   async cleanup(): Promise<void> {

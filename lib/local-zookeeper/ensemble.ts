@@ -10,7 +10,7 @@ import { removeOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
 import { freeLoopbackPorts, isLoopbackPortFree, LOOPBACK } from './ports.js';
 import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './server.js';
-import { delay } from '../abort.js';
+import { delay, throwIfAborted } from '../abort.js';
 import { deadlineIn, remaining } from './timing.js';
 
 export interface StartZooKeeperOptions {
@@ -30,6 +30,8 @@ export interface StartZooKeeperOptions {
   logger?: Logger;
   /** A fixed client port for a standalone server (`zk-election server`); free ports otherwise. */
   clientPort?: number;
+  /** Gives up the start: the JVMs started so far are killed, baseDir removed, and the call rejects ABORTED. */
+  signal?: AbortSignal;
 }
 
 export interface LocalEnsemble {
@@ -44,9 +46,9 @@ export interface LocalEnsemble {
   leader(): Promise<LocalServer | undefined>;
   /**
    * Resolves once a majority of servers serve with exactly one leader and every running,
-   * unpaused server serves; rejects with a TimeoutError after `timeoutMs`.
+   * unpaused server serves; rejects with a TimeoutError after `timeoutMs`, ABORTED when `signal` aborts.
    */
-  waitForQuorum(timeoutMs?: number): Promise<void>;
+  waitForQuorum(timeoutMs?: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** JVM flags for a quick start and a small footprint; a test server holds a few kilobytes of data. */
@@ -81,6 +83,7 @@ interface ResolvedOptions {
   startTimeoutMs: number;
   logger: Logger | undefined;
   clientPort: number | undefined;
+  signal: AbortSignal | undefined;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -104,7 +107,7 @@ function resolveOptions(options: StartZooKeeperOptions): ResolvedOptions {
   if (clientPort !== undefined && (servers !== 1 || clientPort > 65535)) {
     throw new InvalidArgumentError(`clientPort is for a standalone server, from 1 to 65535; got ${clientPort} with ${servers} servers`);
   }
-  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort };
+  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort, signal: options.signal };
 }
 
 /** True when the modes show a working ensemble: one leader (or a standalone) and a majority serving. */
@@ -165,20 +168,21 @@ class Ensemble implements LocalEnsemble {
     return { ok: expected && hasQuorum(modes, this.servers.length), summary };
   }
 
-  async waitForQuorum(timeoutMs = DEFAULT_QUORUM_WAIT_MS): Promise<void> {
-    await this.pollQuorum(deadlineIn(timeoutMs), timeoutMs);
+  async waitForQuorum(timeoutMs = DEFAULT_QUORUM_WAIT_MS, signal?: AbortSignal): Promise<void> {
+    await this.pollQuorum(deadlineIn(timeoutMs), timeoutMs, false, signal);
   }
 
   /** Polls `srvr` on every server; also fails fast when a server that should be serving exits. */
-  async pollQuorum(deadline: number, timeoutMs: number, failOnExit = false): Promise<void> {
+  async pollQuorum(deadline: number, timeoutMs: number, failOnExit = false, signal?: AbortSignal): Promise<void> {
     for (;;) {
+      throwIfAborted(signal);
       if (failOnExit) for (const server of this.servers) await server.throwIfExited();
       const state = await this.quorumState();
       if (state.ok) return;
       if (remaining(deadline) === 0) {
         throw new TimeoutError(`local ZooKeeper ensemble had no quorum within ${timeoutMs} ms (${state.summary})`);
       }
-      await delay(Math.min(POLL_INTERVAL_MS, remaining(deadline)));
+      await delay(Math.min(POLL_INTERVAL_MS, remaining(deadline)), signal);
     }
   }
 }
@@ -239,7 +243,7 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
   const ensemble = new Ensemble(members.map((member) => new ServerProcess(member, launch)), baseDir, options.logger);
   try {
     for (const server of ensemble.servers) server.launch();
-    await ensemble.pollQuorum(deadlineIn(options.startTimeoutMs), options.startTimeoutMs, true);
+    await ensemble.pollQuorum(deadlineIn(options.startTimeoutMs), options.startTimeoutMs, true, options.signal);
     return ensemble;
   } catch (error) {
     // A failed start has nothing worth a graceful shutdown; the caller removes baseDir.
@@ -262,6 +266,7 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
  */
 export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promise<LocalEnsemble> {
   const resolved = resolveOptions(options);
+  throwIfAborted(options.signal);
   const runtime = findZooKeeperRuntime();
   const launch: LaunchSpec = { ...runtime, jvmArgs: JVM_ARGS, startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger };
   const baseDir = await makeBaseDir(options.baseDir);

@@ -1,6 +1,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { TimeoutError } from '../../lib/errors.js';
 import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
@@ -251,13 +252,52 @@ export function abortedWithin(signal: AbortSignal, timeoutMs: number): Promise<u
   });
 }
 
-/** Whether `pid` exists: only ESRCH means gone (EPERM means it exists, under another user). */
+/**
+ * Whether `pid` still runs: only ESRCH means gone (EPERM means it exists, under another user), and
+ * a zombie (exited, not yet reaped by whoever inherited it) counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
+  const stat = procStat(pid);
+  return stat === undefined ? true : stat.state !== 'Z';
+}
+
+/** State and parent from /proc/<pid>/stat; undefined if it cannot be read (gone, or no /proc). */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+  const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return state === undefined || ppid === undefined ? undefined : { state, ppid: Number(ppid) };
+}
+
+/** Every live process below `pid` (children, grandchildren, ...), read from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (!stat || stat.state === 'Z') continue;
+    const siblings = children.get(stat.ppid) ?? [];
+    siblings.push(Number(entry));
+    children.set(stat.ppid, siblings);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
