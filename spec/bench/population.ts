@@ -27,14 +27,8 @@ export interface CandidateCount {
 /** A candidate, named by where it lives: stable across requeues, unlike its node. */
 export type CandidateKey = `${number}:${number}`;
 
-export interface Usage {
-  rss: number;
-  heapUsed: number;
-  cpuMicros: number;
-  timers: number;
-  candidates: number;
-  leaders: number;
-}
+/** The population's usage: every worker's figures summed. */
+export type Usage = UsageResult;
 
 const JOIN_MS = 120_000;
 const IDLE_SETTLE_MS = 1500;

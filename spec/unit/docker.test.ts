@@ -1,10 +1,9 @@
 // Static checks of docker/ (no Docker engine needed) and a run of the sample job under plain node.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { killAllTracked, spawnTracked, type TrackedProcess } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (file: string): string => readFileSync(root + file, 'utf8');
@@ -289,85 +288,25 @@ describe('docker/Dockerfile', () => {
   });
 });
 
-/** The sample job as a child process whose output lines and exit can be awaited, each within a bound. */
-class Job {
-  readonly lines: string[] = [];
-  readonly child: ChildProcess;
-  private status: number | string | undefined;
-  private readonly probes = new Set<() => void>();
-
-  constructor(env: Record<string, string>) {
-    const script = root + 'docker/sample/payment-scheduler.mjs';
-    const fullEnv = { PATH: process.env['PATH'] ?? '', ...env };
-    this.child = spawn(process.execPath, [script], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => { this.lines.push(line); this.notify(); });
-    }
-    // 'close' comes after the output streams ended: every line is in by then.
-    this.child.on('close', (code, signal) => { this.status = code ?? signal ?? 'unknown'; this.notify(); });
-  }
-
-  get running(): boolean { return this.status === undefined; }
-
-  /** The first line matching `re`; rejects if the job exits first or `ms` pass. */
-  line(re: RegExp, ms: number): Promise<string> {
-    return this.until(`a line matching ${re}`, ms, () => {
-      const found = this.lines.find((l) => re.test(l));
-      if (found === undefined && !this.running) throw new Error(`exited (${this.status}) first`);
-      return found;
-    });
-  }
-
-  /** The exit code (or the signal that ended it); rejects if it has not exited within `ms`. */
-  exit(ms: number): Promise<number | string> {
-    return this.until('exit', ms, () => this.status);
-  }
-
-  private until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const done = (): void => { clearTimeout(timer); this.probes.delete(check); };
-      const fail = (why: string): void => { done(); reject(new Error(`${what}: ${why}; output:\n${this.lines.join('\n')}`)); };
-      const timer = setTimeout(() => fail(`not within ${ms} ms`), ms);
-      const check = (): void => {
-        try {
-          const value = probe();
-          if (value !== undefined) { done(); resolve(value); }
-        } catch (err) {
-          fail((err as Error).message);
-        }
-      };
-      this.probes.add(check);
-      check();
-    });
-  }
-
-  private notify(): void { for (const check of [...this.probes]) check(); }
-}
-
 describe('docker/sample/payment-scheduler.mjs', () => {
-  const jobs: Job[] = [];
-  const start = (env: Record<string, string>): Job => { const job = new Job(env); jobs.push(job); return job; };
+  const script = root + 'docker/sample/payment-scheduler.mjs';
+  // Only what the image gives it: PATH and the variables `zk-election run` sets.
+  const start = (env: Record<string, string>): Promise<TrackedProcess> =>
+    spawnTracked(process.execPath, [script], { env: { PATH: process.env['PATH'] ?? '', ...env } });
 
-  afterEach(async () => {
-    for (const job of jobs.splice(0)) {
-      if (job.running) {
-        job.child.kill('SIGKILL');
-        await job.exit(10_000);
-      }
-    }
-  });
+  afterEach(killAllTracked);
 
   it('charges with the fencing token and exits 0 on SIGTERM after its goodbye line', async () => {
-    const job = start({ ZK_ELECTION_TOKEN: '42', ZK_ELECTION_ID: 'test' });
-    await job.line(/^charged contract C-\d{4} amount=\d+\.\d\d token=42 by=test$/, 20_000);
+    const job = await start({ ZK_ELECTION_TOKEN: '42', ZK_ELECTION_ID: 'test' });
+    await job.waitForLine(/^charged contract C-\d{4} amount=\d+\.\d\d token=42 by=test$/, 20_000);
     job.child.kill('SIGTERM');
-    expect(await job.exit(20_000)).toBe(0);
+    expect(await job.waitForExit(20_000)).toEqual({ code: 0, signal: null });
     expect(job.lines.at(-1)).toMatch(/stopping on SIGTERM.*token=42 by=test/);
   });
 
   it('refuses to run without a fencing token', async () => {
-    const job = start({});
-    expect(await job.exit(20_000)).toBe(2);
-    expect(job.lines.join('\n')).toContain('ZK_ELECTION_TOKEN');
+    const job = await start({});
+    expect(await job.waitForExit(20_000)).toMatchObject({ code: 2 });
+    expect([...job.lines, ...job.errorLines].join('\n')).toContain('ZK_ELECTION_TOKEN');
   });
 });
