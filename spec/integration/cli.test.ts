@@ -1,32 +1,20 @@
 /** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Election, listParticipants, participantToJson } from '../../lib/index.js';
+import { CLI, runCli, type CliResult } from '../support/cli.js';
 import { closedPort } from '../support/clients.js';
 import { TimeoutError } from '../../lib/errors.js';
 import { isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
-const CLI = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
-const run = promisify(execFile);
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.allSettled(cleanup.splice(0).map((fn) => fn()));
   await killAllTracked();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 30_000, env: { ...process.env, ZK_CONNECT: zk.connectString } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(args, { ...process.env, ZK_CONNECT: zk.connectString });
 
 async function join(path: string, ids: string[], awaitLeader = true): Promise<Election[]> {
   const list: Election[] = [];

@@ -6,10 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI } from '../support/cli.js';
 import { descendantsOf, isAlive, killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 
-const CLI = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
 /** Every process seen below a demo, so that a failing test still kills what the demo left. */
 const seen = new Set<number>();
 let watcher: NodeJS.Timeout | undefined;

@@ -4,18 +4,15 @@
  * at once), kill -9 of the next (hand-over after its session timeout). The example is the very
  * file README shows (spec/unit/readme.test.ts checks they are equal).
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { runCli } from '../support/cli.js';
 import { CreateMode } from '../../lib/zk-client.js';
 import { openClient } from '../support/clients.js';
 import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
-const CLI = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../dist/spec/examples/payment-scheduler.js', import.meta.url));
-const run = promisify(execFile);
 afterEach(() => killAllTracked());
 
 /** A chroot of its own, so the example's fixed path /examples/payments is fresh for this test. */
@@ -31,7 +28,8 @@ async function freshChroot(): Promise<string> {
 }
 
 async function participants(connect: string): Promise<string[][]> {
-  const { stdout } = await run(process.execPath, [CLI, 'participants', '/examples/payments', '--connect', connect], { timeout: 30_000 });
+  const { code, stdout, stderr } = await runCli(['participants', '/examples/payments', '--connect', connect]);
+  if (code !== 0) throw new Error(`zk-election participants exited ${code}: ${stderr}`);
   return stdout.trim().split('\n').slice(1).map((row) => row.trim().split(/\s+/));
 }
 
