@@ -46,3 +46,35 @@ export function spawnClean(file: string, args: readonly string[], options: Spawn
   const command = dieWithParent && SETPRIV ? [SETPRIV, '--pdeathsig', dieWithParent.replace(/^SIG/, ''), '--', file, ...args] : [file, ...args];
   return spawn(BASH, ['-c', CLOSE_INHERITED, 'spawn-clean', String(keep), ...command], spawnOptions);
 }
+
+/**
+ * Watches over a process group on behalf of this process: if this process dies without calling
+ * `dismiss()` (kill -9, the OOM killer), the group is SIGKILLed. The parent-death signal reaches
+ * only the command's own process; its children (a shell's pipeline, a server's workers) would run
+ * on. The guard is a shell in a group of its own that blocks reading a pipe from us: only our
+ * death, or `dismiss()`, ends that read, and only our death ends it without the word.
+ */
+export interface GroupGuard {
+  /** The group has stopped: the guard exits without a signal (the group id may be reused later). */
+  dismiss(): void;
+}
+
+const GUARD = 'read -r word; [ "$word" = dismiss ] || kill -KILL -- "-$1" 2>/dev/null';
+
+/** A guard over process group `pgid`; undefined where {@link canTieToParent} is false. */
+export function guardGroup(pgid: number): GroupGuard | undefined {
+  if (!canTieToParent) return undefined;
+  const guard = spawnClean(BASH, ['-c', GUARD, 'zk-election-guard', String(pgid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // A guard that failed to start (or died) must not crash us through an unhandled 'error'.
+  guard.on('error', () => {});
+  guard.stdin?.on('error', () => {});
+  guard.unref();
+  let dismissed = false;
+  return {
+    dismiss: () => {
+      if (dismissed) return;
+      dismissed = true;
+      guard.stdin?.end('dismiss\n');
+    },
+  };
+}

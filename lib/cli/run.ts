@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { Election } from '../election.js';
 import { delay } from '../abort.js';
-import { canTieToParent, spawnClean } from '../spawn-clean.js';
+import { canTieToParent, guardGroup, spawnClean, type GroupGuard } from '../spawn-clean.js';
 import type { Leadership } from '../leadership.js';
 import { connectOption, msOption, parse, requirePath } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
@@ -80,6 +80,8 @@ class Supervisor {
   #child: ChildProcess | undefined;
   #childExit: Promise<number> | undefined;
   #stopping = false;
+  /** Per running command (by its pid = process group id): the guard that kills the group if we die. */
+  readonly #guards = new Map<number, GroupGuard>();
   #done!: (code: number) => void;
 
   constructor(
@@ -144,6 +146,11 @@ class Supervisor {
     // In a process group of its own, so that stopping it stops what it started too (a shell's
     // children, a server's workers): a grandchild left behind would run on without leadership.
     const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL', detached: true });
+    // The death signal reaches the command's own process only; the guard takes its whole group.
+    if (child.pid !== undefined) {
+      const guard = guardGroup(child.pid);
+      if (guard) this.#guards.set(child.pid, guard);
+    }
     this.#child = child;
     this.#childExit = new Promise((resolve) => {
       child.once('error', (error) => {
@@ -191,7 +198,20 @@ class Supervisor {
    * they are gone: we look every GROUP_POLL_MS.
    */
   async #stopGroup(pgid: number | undefined): Promise<void> {
-    if (pgid === undefined || !signalGroup(pgid, 0)) return;
+    if (pgid === undefined) return;
+    try {
+      await this.#signalUntilGone(pgid);
+    } finally {
+      // Only once the group is empty: a guard dismissed earlier would leave its members unguarded.
+      if (!signalGroup(pgid, 0)) {
+        this.#guards.get(pgid)?.dismiss();
+        this.#guards.delete(pgid);
+      }
+    }
+  }
+
+  async #signalUntilGone(pgid: number): Promise<void> {
+    if (!signalGroup(pgid, 0)) return;
     signalGroup(pgid, 'SIGTERM');
     const deadline = Date.now() + this.config.grace;
     while (signalGroup(pgid, 0) && Date.now() < deadline) await delay(GROUP_POLL_MS);

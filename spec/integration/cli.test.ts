@@ -1,5 +1,5 @@
 /** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Election, listParticipants, participantToJson } from '../../lib/index.js';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
 import { closedPort } from '../support/clients.js';
@@ -15,6 +15,19 @@ afterEach(async () => {
 });
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(args, { ...process.env, ZK_CONNECT: zk.connectString });
+
+/** Whether a group guard (lib/spawn-clean.ts) for process group `pgid` still runs. */
+function guardRunningFor(pgid: number): boolean {
+  return readdirSync('/proc').some((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('zk-election-guard') && argv.includes(String(pgid));
+    } catch {
+      return false;
+    }
+  });
+}
 
 async function join(path: string, ids: string[], awaitLeader = true): Promise<Election[]> {
   const list: Election[] = [];
@@ -109,13 +122,27 @@ test('run keeps exactly one copy of the command alive across a leader kill, with
 test('run stops the whole process group of its command, not just the command', async () => {
   const path = uniquePath();
   // A shell that starts a child of its own and waits: the shell exits on SIGTERM, its child would not.
-  const job = ['--', 'sh', '-c', 'sleep 300 & echo "GRANDCHILD pid=$!"; wait'];
+  const job = ['--', 'sh', '-c', 'sleep 300 & echo "GRANDCHILD pid=$! shell=$$"; wait'];
   const sidecar = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'group', '--connect', zk.connectString, '--grace', '2000', ...job]);
-  const line = await sidecar.waitForLine(/^GRANDCHILD pid=\d+$/, 15_000);
-  const grandchild = Number(line.split('=')[1]);
-  expect(isAlive(grandchild)).toBe(true);
+  const line = await sidecar.waitForLine(/^GRANDCHILD pid=\d+ shell=\d+$/, 15_000);
+  const [grandchild, shell] = [...line.matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
+  expect(isAlive(grandchild!)).toBe(true);
+  expect(guardRunningFor(shell!)).toBe(true);
   expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(0);
-  expect(isAlive(grandchild)).toBe(false);
+  expect(isAlive(grandchild!)).toBe(false);
+  // The guard was dismissed once the group was gone, not left waiting for a reused group id.
+  await waitFor(() => !guardRunningFor(shell!), { timeoutMs: 5000, message: 'the group guard to exit' });
+});
+
+test('kill -9 of run takes the command\'s whole process group with it, grandchildren included', async () => {
+  const path = uniquePath();
+  const job = ['--', 'sh', '-c', 'sleep 300 & echo "GRANDCHILD pid=$! shell=$$"; wait'];
+  const sidecar = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'killed', '--connect', zk.connectString, ...job]);
+  const line = await sidecar.waitForLine(/^GRANDCHILD pid=\d+ shell=\d+$/, 15_000);
+  const [grandchild, shell] = [...line.matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
+  expect([isAlive(grandchild!), isAlive(shell!)]).toEqual([true, true]);
+  await sidecar.kill9();
+  await waitFor(() => !isAlive(shell!) && !isAlive(grandchild!), { timeoutMs: 5000, message: 'the command and its child to die with run' });
 });
 
 test('participants --watch prints one line per change when stdout is not a tty', async () => {
