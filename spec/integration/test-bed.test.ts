@@ -163,6 +163,21 @@ test('a start that times out kills what it started and shows the server log', as
   expect(fs.existsSync(baseDir)).toBe(false);
 });
 
+test('an aborted start kills the servers it launched and rejects ABORTED', async () => {
+  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-election-abort-test-'));
+  try {
+    const controller = new AbortController();
+    const starting = startZooKeeper({ servers: 3, baseDir, signal: controller.signal });
+    // Abort once the JVMs are up but (most likely) before they have formed a quorum.
+    await waitFor(() => pidsMentioning(baseDir).length === 3, { timeoutMs: 20_000, message: 'three JVMs to be launched' });
+    controller.abort();
+    await expect(starting).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(pidsMentioning(baseDir)).toEqual([]);
+  } finally {
+    fs.rmSync(baseDir, { recursive: true, force: true });
+  }
+});
+
 describe('a three-server ensemble', () => {
   const zk = useZooKeeper({ servers: 3 });
 
@@ -197,9 +212,11 @@ describe('a three-server ensemble', () => {
   });
 
   test('a paused server stops answering and serves again once resumed', async () => {
+    // The last test restarted a server: let the ensemble settle before picking a follower.
+    await zk.ensemble.waitForQuorum(20_000);
     const serverModes = await modes(zk.ensemble.servers);
     const follower = zk.ensemble.servers.find((_, i) => serverModes[i] === 'follower');
-    if (!follower) throw new Error('no follower');
+    if (!follower) throw new Error(`no follower among ${JSON.stringify(serverModes)}`);
     follower.pause();
     try {
       await expect(follower.fourLetter('ruok', SHORT_MS)).rejects.toBeInstanceOf(TimeoutError);
@@ -207,7 +224,11 @@ describe('a three-server ensemble', () => {
       follower.resume();
     }
     await zk.ensemble.waitForQuorum(20_000);
-    expect(await follower.fourLetter('ruok')).toBe('imok');
+    // On a loaded machine a JVM just resumed may take a while over its first answer: wait for it.
+    await waitFor(() => follower.fourLetter('ruok').then((answer) => answer === 'imok', () => false), {
+      timeoutMs: 20_000,
+      message: `server ${follower.id} to answer ruok with imok after SIGCONT`,
+    });
   });
 
   test('stop() leaves no JVM alive, removes baseDir and may be called again', async () => {
