@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParticipantsResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
-import { spawnClean } from '../../lib/spawn-clean.js';
+import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
+import { spawnClean, type SpawnCleanOptions } from '../../lib/spawn-clean.js';
 import { now, within } from './timing.js';
 import { WorkerProcess } from './workers.js';
 
@@ -61,7 +62,11 @@ export async function participantsCli(connect: string, path: string, trials: num
 async function runCli(connect: string, path: string): Promise<CliSample> {
   const args = [CLI, 'participants', path, '--connect', connect, '--json'];
   const timed = existsSync(GNU_TIME);
-  const child = timed ? spawnClean(GNU_TIME, ['-v', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawnClean(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // In a group of its own, so that a run past CLI_MS is killed whole: GNU time and the CLI under it.
+  const options: SpawnCleanOptions = { stdio: ['ignore', 'pipe', 'pipe'], detached: true };
+  const child = timed ? spawnClean(GNU_TIME, ['-v', process.execPath, ...args], options) : spawnClean(process.execPath, args, options);
+  const forget = child.pid === undefined ? () => {} : killOnExit(child.pid);
+  child.once('exit', forget);
   const start = now();
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -69,13 +74,26 @@ async function runCli(connect: string, path: string): Promise<CliSample> {
   child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
   let peakKiB = 0;
   const poll = timed ? undefined : setInterval(() => (peakKiB = Math.max(peakKiB, vmHwm(child.pid))), 5);
-  const code = await within(new Promise<number | null>((resolve) => child.once('close', resolve)), CLI_MS, 'zk-election participants').finally(() => clearInterval(poll));
+  const code = await within(new Promise<number | null>((resolve) => child.once('close', resolve)), CLI_MS, 'zk-election participants')
+    .catch((error: unknown) => {
+      killGroup(child.pid);
+      throw error;
+    })
+    .finally(() => clearInterval(poll));
   const wallMs = now() - start;
   const stderr = Buffer.concat(err).toString('utf8');
   if (code !== 0) throw new Error(`zk-election participants exited with ${code}: ${stderr.slice(-500)}`);
   if (timed) peakKiB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
   const listed = (JSON.parse(Buffer.concat(out).toString('utf8')) as unknown[]).length;
   return { wallMs, peakRssKiB: peakKiB, listed };
+}
+
+function killGroup(pgid: number | undefined): void {
+  try {
+    if (pgid !== undefined) process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 function vmHwm(pid: number | undefined): number {

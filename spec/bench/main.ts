@@ -105,7 +105,6 @@ async function main(): Promise<number> {
   }
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.on('exit', killAllWorkers);
   const warned = new Set<string>();
   onWorkerWarning((warning) => {
     if (!warned.has(warning)) progress(`a worker raised a process warning (shown once): ${warning}`);

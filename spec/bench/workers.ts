@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command, Reply } from './protocol.js';
+import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
 import { spawnClean } from '../../lib/spawn-clean.js';
 import { within } from './timing.js';
 
@@ -10,7 +11,7 @@ const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker.js')
 const READY_MS = 20_000;
 const EXIT_MS = 5_000;
 
-/** Every worker still alive, so that Ctrl-C and process exit can kill them by pid. */
+/** Every worker still alive, so that Ctrl-C can kill them (process exit is covered by killOnExit). */
 const live = new Set<ChildProcess>();
 
 let onWarning: (warning: string) => void = () => {};
@@ -53,6 +54,7 @@ export class WorkerProcess {
     // Not fork(): a forked child would inherit our ZooKeeper sockets (see spawn-clean.ts).
     const child = spawnClean(process.execPath, ['--expose-gc', '--no-warnings', WORKER_SCRIPT], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     live.add(child);
+    if (child.pid !== undefined) child.once('exit', killOnExit(child.pid));
     const worker = new WorkerProcess(child);
     const ready = new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
