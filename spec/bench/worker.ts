@@ -4,6 +4,7 @@
  * It installs no signal handlers of its own, so that `handleSignals: true` in the library is what
  * decides how it leaves on SIGTERM.
  */
+import { hostname } from 'node:os';
 import { createHook } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -179,15 +180,18 @@ async function rawSessions(args: { path: string; connect: string; count: number 
 async function rawStorm(args: { path: string; connect: string; count: number }): Promise<{ placed: number }> {
   const client = await RawClient.connect(args.connect, 10_000);
   rawClients.push(client);
+  // A payload of the library's size (id, host, pid, startedAt), so that both storms write as much.
+  const payload = JSON.stringify({ id: 'bare-storm-candidate', host: hostname(), pid: process.pid, startedAt: new Date().toISOString() });
   const join = async (): Promise<void> => {
-    const node = await client.create(`${args.path}/c_${randomBytes(16).toString('hex')}_`, '', EPHEMERAL_SEQUENTIAL);
+    const node = await client.create(`${args.path}/c_${randomBytes(16).toString('hex')}_`, payload, EPHEMERAL_SEQUENTIAL);
     const own = node.slice(node.lastIndexOf('/') + 1);
     const sequence = (name: string): number => Number(name.slice(name.lastIndexOf('_') + 1));
     let predecessor: string | undefined;
     for (const child of await client.children(args.path)) {
       if (sequence(child) < sequence(own) && (predecessor === undefined || sequence(child) > sequence(predecessor))) predecessor = child;
     }
-    if (predecessor !== undefined) void client.watchDeletion(`${args.path}/${predecessor}`).set.catch(() => {});
+    // Placed once the watch is set, as for the library (a predecessor already gone counts as placed).
+    if (predecessor !== undefined) await client.watchDeletion(`${args.path}/${predecessor}`).set.catch(() => {});
   };
   await Promise.all(Array.from({ length: args.count }, join));
   return { placed: args.count };
