@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { Election } from '../election.js';
 import { delay } from '../abort.js';
-import { canTieToParent, guardGroup, spawnClean, type GroupGuard } from '../spawn-clean.js';
+import { canTieToParent, openGroupGuard, spawnClean, type GroupGuard } from '../spawn-clean.js';
 import type { Leadership } from '../leadership.js';
 import { connectOption, msOption, parse, requirePath } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
@@ -145,11 +145,15 @@ class Supervisor {
     // SIGTERM: a command that ignored SIGTERM would run on beside the next leader's.
     // In a process group of its own, so that stopping it stops what it started too (a shell's
     // children, a server's workers): a grandchild left behind would run on without leadership.
-    const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL', detached: true });
     // The death signal reaches the command's own process only; the guard takes its whole group.
-    if (child.pid !== undefined) {
-      const guard = guardGroup(child.pid);
-      if (guard) this.#guards.set(child.pid, guard);
+    // It starts first, so that it already runs when the command does.
+    const guard = openGroupGuard();
+    const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL', detached: true });
+    if (child.pid !== undefined && guard) {
+      guard.watch(child.pid);
+      this.#guards.set(child.pid, guard);
+    } else {
+      guard?.dismiss();
     }
     this.#child = child;
     this.#childExit = new Promise((resolve) => {

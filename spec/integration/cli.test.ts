@@ -1,10 +1,10 @@
 /** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Election, listParticipants, participantToJson } from '../../lib/index.js';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
 import { closedPort } from '../support/clients.js';
 import { TimeoutError } from '../../lib/errors.js';
-import { isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
+import { descendantsOf, isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -16,13 +16,11 @@ afterEach(async () => {
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(args, { ...process.env, ZK_CONNECT: zk.connectString });
 
-/** Whether a group guard (lib/spawn-clean.ts) for process group `pgid` still runs. */
-function guardRunningFor(pgid: number): boolean {
-  return readdirSync('/proc').some((pid) => {
-    if (!/^\d+$/.test(pid)) return false;
+/** The pid of the group guard (lib/spawn-clean.ts) that `run` process `sidecar` started, if one runs. */
+function guardOf(sidecar: number): number | undefined {
+  return descendantsOf(sidecar).find((pid) => {
     try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return argv.includes('zk-election-guard') && argv.includes(String(pgid));
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('zk-election-guard');
     } catch {
       return false;
     }
@@ -126,12 +124,13 @@ test('run stops the whole process group of its command, not just the command', a
   const sidecar = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'group', '--connect', zk.connectString, '--grace', '2000', ...job]);
   const line = await sidecar.waitForLine(/^GRANDCHILD pid=\d+ shell=\d+$/, 15_000);
   const [grandchild, shell] = [...line.matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
-  expect(isAlive(grandchild!)).toBe(true);
-  expect(guardRunningFor(shell!)).toBe(true);
+  expect([isAlive(grandchild!), isAlive(shell!)]).toEqual([true, true]);
+  const guard = guardOf(sidecar.pid);
+  if (guard === undefined) throw new Error('run started no group guard');
   expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(0);
   expect(isAlive(grandchild!)).toBe(false);
   // The guard was dismissed once the group was gone, not left waiting for a reused group id.
-  await waitFor(() => !guardRunningFor(shell!), { timeoutMs: 5000, message: 'the group guard to exit' });
+  await waitFor(() => !isAlive(guard), { timeoutMs: 5000, message: 'the group guard to exit' });
 });
 
 test('kill -9 of run takes the command\'s whole process group with it, grandchildren included', async () => {
