@@ -140,8 +140,12 @@ test('kill -9 of run takes the command\'s whole process group with it, grandchil
   const line = await sidecar.waitForLine(/^GRANDCHILD pid=\d+ shell=\d+$/, 15_000);
   const [grandchild, shell] = [...line.matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
   expect([isAlive(grandchild!), isAlive(shell!)]).toEqual([true, true]);
+  // The command can print before `run` has named its group to the guard (a pipe write right after
+  // the spawn; a busy machine can preempt `run` between the two). Kill once `run` logged the start,
+  // which comes after that write: the guarantee is for a command `run` has finished starting.
+  await waitFor(() => sidecar.errorLines.some((l) => l.includes('elected; command started')), { timeoutMs: 15_000, message: 'run to log the command start' });
   await sidecar.kill9();
-  await waitFor(() => !isAlive(shell!) && !isAlive(grandchild!), { timeoutMs: 5000, message: 'the command and its child to die with run' });
+  await waitFor(() => !isAlive(shell!) && !isAlive(grandchild!), { timeoutMs: 10_000, message: 'the command and its child to die with run' });
 });
 
 test('participants --watch prints one line per change when stdout is not a tty', async () => {
