@@ -48,6 +48,20 @@ export function spawnClean(file: string, args: readonly string[], options: Spawn
 }
 
 /**
+ * Sends `signal` to process group `pgid` (0 only probes). False once the group has no member left
+ * (ESRCH); any other failure (EPERM) throws.
+ */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/**
  * Watches over a process group on behalf of this process: if this process dies without calling
  * `dismiss()` (kill -9, the OOM killer), the group is SIGKILLed. The parent-death signal reaches
  * only the command's own process; its children (a shell's pipeline, a server's workers) would run

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type LocalEnsemble } from '../local-zookeeper/index.js';
 import { readParticipants, type Participant } from '../participants.js';
 import { Session } from '../session.js';
-import { spawnClean } from '../spawn-clean.js';
+import { signalGroup, spawnClean } from '../spawn-clean.js';
 import { parse } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
@@ -173,11 +173,7 @@ class Demo {
       (child) =>
         new Promise<void>((resolve) => {
           const killGroup = (): void => {
-            try {
-              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-            } catch {
-              // the group is gone already
-            }
+            if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
           };
           if (child.exitCode !== null || child.signalCode !== null) return killGroup(), resolve();
           child.once('exit', () => (killGroup(), resolve()));

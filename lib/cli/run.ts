@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { Election } from '../election.js';
 import { delay } from '../abort.js';
-import { canTieToParent, openGroupGuard, spawnClean, type GroupGuard } from '../spawn-clean.js';
+import { canTieToParent, openGroupGuard, signalGroup, spawnClean, type GroupGuard } from '../spawn-clean.js';
 import type { Leadership } from '../leadership.js';
 import { connectOption, msOption, parse, requirePath } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
@@ -240,17 +240,6 @@ class Supervisor {
 
 const GROUP_POLL_MS = 20;
 const KILL_WAIT_MS = 10_000;
-
-/** Sends `signal` to the process group `pgid` (0 probes); false once the group has no member left. */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
 
 function signalNumber(signal: NodeJS.Signals): number {
   return constants.signals[signal] ?? 0;

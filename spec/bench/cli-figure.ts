@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { ParticipantsResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
 import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
-import { spawnClean, type SpawnCleanOptions } from '../../lib/spawn-clean.js';
+import { signalGroup, spawnClean, type SpawnCleanOptions } from '../../lib/spawn-clean.js';
 import { now, within } from './timing.js';
 import { WorkerProcess } from './workers.js';
 
@@ -76,7 +76,7 @@ async function runCli(connect: string, path: string): Promise<CliSample> {
   const poll = timed ? undefined : setInterval(() => (peakKiB = Math.max(peakKiB, vmHwm(child.pid))), 5);
   const code = await within(new Promise<number | null>((resolve) => child.once('close', resolve)), CLI_MS, 'zk-election participants')
     .catch((error: unknown) => {
-      killGroup(child.pid);
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       throw error;
     })
     .finally(() => clearInterval(poll));
@@ -86,14 +86,6 @@ async function runCli(connect: string, path: string): Promise<CliSample> {
   if (timed) peakKiB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
   const listed = (JSON.parse(Buffer.concat(out).toString('utf8')) as unknown[]).length;
   return { wallMs, peakRssKiB: peakKiB, listed };
-}
-
-function killGroup(pgid: number | undefined): void {
-  try {
-    if (pgid !== undefined) process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
 
 function vmHwm(pid: number | undefined): number {

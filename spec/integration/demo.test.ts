@@ -63,12 +63,25 @@ test('the demo tells the whole story and leaves nothing running', async () => {
   await expectNothingLeft(6); // three JVMs and at least three participants
 });
 
+/** The ZooKeeper JVMs below `pid`. */
+function jvmsOf(pid: number): number[] {
+  return descendantsOf(pid).filter((child) => {
+    try {
+      return fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('org.apache.zookeeper');
+    } catch {
+      return false;
+    }
+  });
+}
+
 test.each([
-  ['while the ensemble starts', /Starting a local 3-node ZooKeeper ensemble/, 0],
-  ['once everyone has joined', /Everyone has joined/, 6],
-])('Ctrl-C %s stops every process the demo started, removes its files and exits 130', async (_when, line, minimumSeen) => {
+  // The three JVMs launched and their directory made: the start is under way (or just done).
+  ['while the ensemble starts', /Starting a local 3-node ZooKeeper ensemble/, (pid: number) => jvmsOf(pid).length === 3 && fs.readdirSync(tmp).length > 0, 3],
+  ['once everyone has joined', /Everyone has joined/, () => true, 6],
+])('Ctrl-C %s stops every process the demo started, removes its files and exits 130', async (_when, line, ready, minimumSeen) => {
   const child = await demo('--participants', '3');
   await child.waitForLine(line, 60_000);
+  await waitFor(() => ready(child.pid), { timeoutMs: 30_000, message: 'the demo to reach the point of interruption' });
   for (const pid of descendantsOf(child.pid)) seen.add(pid);
   child.child.kill('SIGINT');
   const exit = await child.waitForExit(30_000);

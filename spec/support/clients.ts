@@ -1,6 +1,7 @@
 /** Bare clients and ports for tests that need to act beside the library (foreign nodes, forced expiry). */
 import { createServer } from 'node:net';
 import { ZkClient } from '../../lib/zk-client.js';
+import { settleWithin } from './processes.js';
 
 /** A connected bare client; the caller closes it. */
 export async function openClient(connect: string, sessionTimeout = 4000): Promise<ZkClient> {
@@ -38,10 +39,7 @@ export async function expireSession(connect: string, client: ZkClient, attempts 
   });
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     await closeTwin(connect, client);
-    const wait = Math.max(3000, 2 * client.negotiatedTimeout);
-    let timer: NodeJS.Timeout | undefined;
-    const heard = await Promise.race([expired.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait)))]);
-    clearTimeout(timer);
+    const heard = await settleWithin(expired.then(() => true), Math.max(3000, 2 * client.negotiatedTimeout));
     if (heard) return;
   }
   throw new Error(`session ${client.sessionId} did not expire after ${attempts} attempts`);

@@ -156,7 +156,7 @@ class Tracked implements TrackedProcess {
 }
 
 /** The promise's value if it settles within `ms`, else undefined. */
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+export async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
