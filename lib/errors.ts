@@ -35,8 +35,7 @@ export type ErrorCode =
   | 'ABORTED'
   | 'TIMEOUT'
   | 'CLOSED'
-  | 'LEADERSHIP_LOST'
-  | 'ZOOKEEPER_NOT_FOUND';
+  | 'LEADERSHIP_LOST';
 
 /** Base class: `code` is stable, `cause` is passed through. */
 export class ZkElectionError extends Error {
@@ -206,12 +205,5 @@ export class LeadershipLostError extends ZkElectionError {
   constructor(reason: LostReason, detail?: string, options?: { cause?: unknown }) {
     super(`leadership lost: ${reason}${detail ? ` (${detail})` : ''}`, 'LEADERSHIP_LOST', options);
     this.reason = reason;
-  }
-}
-
-export class ZooKeeperNotFoundError extends ZkElectionError {
-  override name = 'ZooKeeperNotFoundError';
-  constructor(message: string) {
-    super(message, 'ZOOKEEPER_NOT_FOUND');
   }
 }

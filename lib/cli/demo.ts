@@ -7,7 +7,7 @@
 import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startZooKeeper, type LocalEnsemble } from '../local-zookeeper/index.js';
+import { startZooKeeper, type LocalEnsemble } from '../testing/index.js';
 import { readParticipants, type Participant } from '../participants.js';
 import { Session } from '../session.js';
 import { signalGroup, spawnClean } from '../spawn-clean.js';

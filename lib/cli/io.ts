@@ -1,6 +1,7 @@
 /** What a CLI command may touch: its streams and environment, injectable for tests. */
 import winston from 'winston';
 import { ZkElectionError } from '../errors.js';
+import { TestingError } from '../testing/errors.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -18,6 +19,8 @@ export class UsageError extends Error {
 /** Maps an error to the documented exit code. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return EXIT.USAGE;
+  // `demo` and `server` start local servers through the test kit: a taken port or a bad option is bad usage.
+  if (error instanceof TestingError) return error.code === 'PORT_IN_USE' || error.code === 'INVALID_ARGUMENT' ? EXIT.USAGE : EXIT.FAILURE;
   if (error instanceof ZkElectionError) {
     switch (error.code) {
       case 'UNREACHABLE':

@@ -4,7 +4,7 @@
  * production: data is not fsynced and lives in a temporary directory.
  */
 import { onAbort } from '../abort.js';
-import { startZooKeeper } from '../local-zookeeper/index.js';
+import { startZooKeeper } from '../testing/index.js';
 import { parse } from './args.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 

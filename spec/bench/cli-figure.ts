@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParticipantsResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
-import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
+import { killOnExit } from '../../lib/testing/host-exit.js';
 import { signalGroup, spawnClean, type SpawnCleanOptions } from '../../lib/spawn-clean.js';
 import { now, within } from './timing.js';
 import { WorkerProcess } from './workers.js';

@@ -1,6 +1,6 @@
 /** The facts the table's header states: ZooKeeper's settings, node, the machine. */
 import os from 'node:os';
-import type { LocalServer } from '../../lib/local-zookeeper/index.js';
+import type { LocalServer } from '../../lib/testing/index.js';
 
 export interface Machine {
   zookeeper: string;

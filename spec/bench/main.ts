@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startZooKeeper, type LocalEnsemble } from '../../lib/local-zookeeper/index.js';
+import { startZooKeeper, type LocalEnsemble } from '../../lib/testing/index.js';
 import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';

@@ -1,5 +1,5 @@
 /** The sections that run on populations: join storm (7), footprint (8), middle departure and wake-ups (3, 4). */
-import type { LocalServer } from '../../lib/local-zookeeper/index.js';
+import type { LocalServer } from '../../lib/testing/index.js';
 import { countWatches, leaderChanges, middleDepartures, type HerdSample } from './herd.js';
 import { Population } from './population.js';
 import type { Verdict } from './report.js';

@@ -1,6 +1,6 @@
 /** Each section runs some figures of issue 5 and adds their rows to the report; population-sections.ts has the rest. */
 import { existsSync } from 'node:fs';
-import type { LocalServer } from '../../lib/local-zookeeper/index.js';
+import type { LocalServer } from '../../lib/testing/index.js';
 import { makeCandidates, participantsCli } from './cli-figure.js';
 import { crashFailover, leaveOnSigterm, type CrashSamples } from './exits.js';
 import { gracefulFailover, RawPair, type FailoverSamples } from './failover.js';

@@ -1,4 +1,5 @@
 /** Bounded waits for the bench: every wait has a deadline and says what it was waiting for. */
+import { pollUntil } from '../../lib/wait.js';
 
 export const now = (): number => performance.now();
 
@@ -21,9 +22,5 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 
 /** Polls `condition` every `everyMs` until it holds; throws a BenchTimeoutError after `ms`. */
 export async function until(condition: () => boolean, ms: number, what: string, everyMs = 1): Promise<void> {
-  const deadline = now() + ms;
-  while (!condition()) {
-    if (now() > deadline) throw new BenchTimeoutError(`${what}: not reached within ${ms} ms`);
-    await sleep(everyMs);
-  }
+  if (!(await pollUntil(condition, { timeoutMs: ms, intervalMs: everyMs }))) throw new BenchTimeoutError(`${what}: not reached within ${ms} ms`);
 }

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command, Reply } from './protocol.js';
-import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
+import { killOnExit } from '../../lib/testing/host-exit.js';
 import { spawnClean } from '../../lib/spawn-clean.js';
 import { within } from './timing.js';
 

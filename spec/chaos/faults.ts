@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { TimeoutError } from '../../lib/errors.js';
-import type { LocalEnsemble, LocalServer } from '../../lib/local-zookeeper/index.js';
+import type { LocalEnsemble, LocalServer } from '../../lib/testing/index.js';
 import { waitFor } from '../support/processes.js';
 import type { FencedResource } from './fenced-resource.js';
 import type { FaultRecord } from './invariants.js';

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { TimeoutError, ZkElectionError, ZooKeeperNotFoundError } from '../../lib/errors.js';
-import { findZooKeeperClasspath, startZooKeeper, type LocalServer } from '../../lib/local-zookeeper/index.js';
+import { TimeoutError } from '../../lib/errors.js';
+import { findZooKeeperClasspath, ServerTimeoutError, startZooKeeper, TestingError, ZooKeeperNotFoundError, type LocalServer } from 'zk-election/testing';
 import { startEnsembleProxies, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { isAlive, killAllTracked, onceEvent, spawnTracked, waitFor } from '../support/processes.js';
 import { fourLetter, uniquePath, useZooKeeper } from '../support/zookeeper.js';
@@ -100,7 +100,7 @@ describe('a standalone server', () => {
 
     test('blackhole() makes a request hang; restore() makes new requests work', async () => {
       proxy.blackhole();
-      await expect(fourLetter(proxy.address, 'ruok', SHORT_MS)).rejects.toBeInstanceOf(TimeoutError);
+      await expect(fourLetter(proxy.address, 'ruok', SHORT_MS)).rejects.toBeInstanceOf(ServerTimeoutError);
       proxy.restore();
       expect(await fourLetter(proxy.address, 'ruok')).toBe('imok');
       await waitFor(() => proxy.connections === 0, { timeoutMs: 5000, message: 'the blackholed connection to be torn down' });
@@ -111,7 +111,7 @@ describe('a standalone server', () => {
       const answer = await fourLetter(proxy.address, 'ruok').catch((error: unknown) => error);
       expect(answer).not.toBe('imok');
       // Refused at once, not held open like a black hole (which would end in a timeout).
-      expect(answer).not.toBeInstanceOf(TimeoutError);
+      expect(answer).not.toBeInstanceOf(ServerTimeoutError);
       proxy.restore();
       expect(await fourLetter(proxy.address, 'ruok')).toBe('imok');
     });
@@ -155,7 +155,7 @@ test('a start that times out kills what it started and shows the server log', as
     },
     (reason: unknown) => reason,
   );
-  expect(error).toBeInstanceOf(TimeoutError);
+  expect(error).toBeInstanceOf(ServerTimeoutError);
   const logFile = /(\S+\/server-1\/zookeeper\.log)/.exec((error as Error).message)?.[1];
   if (!logFile) throw new Error(`no log file named in: ${(error as Error).message}`);
   const baseDir = path.dirname(path.dirname(logFile));
@@ -219,7 +219,7 @@ describe('a three-server ensemble', () => {
     if (!follower) throw new Error(`no follower among ${JSON.stringify(serverModes)}`);
     follower.pause();
     try {
-      await expect(follower.fourLetter('ruok', SHORT_MS)).rejects.toBeInstanceOf(TimeoutError);
+      await expect(follower.fourLetter('ruok', SHORT_MS)).rejects.toBeInstanceOf(ServerTimeoutError);
     } finally {
       follower.resume();
     }
@@ -239,7 +239,8 @@ describe('a three-server ensemble', () => {
     expect(ensemble.servers.every((server) => !server.running && server.pid === undefined)).toBe(true);
     expect(fs.existsSync(ensemble.baseDir)).toBe(false);
     await expect(ensemble.stop()).resolves.toBeUndefined();
-    await expect(ensemble.servers[0]?.start()).rejects.toBeInstanceOf(ZkElectionError);
+    await expect(ensemble.servers[0]?.start()).rejects.toMatchObject({ name: 'TestingError', code: 'NOT_RUNNING' });
+    await expect(ensemble.servers[0]?.start()).rejects.toBeInstanceOf(TestingError);
   });
 });
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { LocalEnsemble } from '../../lib/local-zookeeper/index.js';
+import type { LocalEnsemble } from '../../lib/testing/index.js';
 
 /**
  * A loopback TCP proxy between a client and one ZooKeeper server, to inject network faults:

@@ -1,11 +1,11 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { TimeoutError } from '../../lib/errors.js';
-import { killOnExit } from '../../lib/local-zookeeper/host-exit.js';
+import { killOnExit } from '../../lib/testing/host-exit.js';
 import { spawnClean } from '../../lib/spawn-clean.js';
+import { pollUntil } from '../../lib/wait.js';
 
 /**
  * Child processes for chaos tests (candidates in their own processes, the CLI), tracked by
@@ -202,13 +202,7 @@ export interface WaitForOptions {
  */
 export async function waitFor(predicate: () => boolean | Promise<boolean>, options: WaitForOptions): Promise<void> {
   const { timeoutMs, intervalMs = 50, message } = options;
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    const left = deadline - performance.now();
-    if (left <= 0) throw new TimeoutError(`${message} (still not true after ${timeoutMs} ms)`);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
-  }
+  if (!(await pollUntil(predicate, { timeoutMs, intervalMs }))) throw new TimeoutError(`${message} (still not true after ${timeoutMs} ms)`);
 }
 
 /** The arguments of the next `name` event; rejects on an 'error' event or after `timeoutMs`. */

@@ -6,7 +6,7 @@ import {
   startZooKeeper,
   type LocalEnsemble,
   type StartZooKeeperOptions,
-} from '../../lib/local-zookeeper/index.js';
+} from '../../lib/testing/index.js';
 
 /**
  * The jest fixture for a real ZooKeeper, in the manner of kazoo's harness: one ensemble per

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'winston';
-import { InvalidArgumentError, TimeoutError } from '../errors.js';
+import { abortedStart, ServerTimeoutError, TestingError } from './errors.js';
 import { findZooKeeperRuntime } from './classpath.js';
 import { memberSpec, writeMemberFiles, type MemberSpec, type Timing } from './config.js';
 import type { ServerMode } from './four-letter.js';
@@ -10,8 +10,7 @@ import { removeOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
 import { freeLoopbackPorts, isLoopbackPortFree, LOOPBACK } from './ports.js';
 import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './server.js';
-import { delay, throwIfAborted } from '../abort.js';
-import { deadlineIn, remaining } from './timing.js';
+import { deadlineIn, remaining, sleep } from '../wait.js';
 
 export interface StartZooKeeperOptions {
   /** How many servers: a standalone server or a three-member ensemble. @default 1 */
@@ -30,7 +29,7 @@ export interface StartZooKeeperOptions {
   logger?: Logger;
   /** A fixed client port for a standalone server (`zk-election server`); free ports otherwise. */
   clientPort?: number;
-  /** Gives up the start: the JVMs started so far are killed, baseDir removed, and the call rejects ABORTED. */
+  /** Gives up the start: the JVMs started so far are killed, baseDir removed, and the call rejects with code ABORTED. */
   signal?: AbortSignal;
 }
 
@@ -46,7 +45,7 @@ export interface LocalEnsemble {
   leader(): Promise<LocalServer | undefined>;
   /**
    * Resolves once a majority of servers serve with exactly one leader and every running,
-   * unpaused server serves; rejects with a TimeoutError after `timeoutMs`, ABORTED when `signal` aborts.
+   * unpaused server serves; rejects with a ServerTimeoutError after `timeoutMs`, ABORTED when `signal` aborts.
    */
   waitForQuorum(timeoutMs?: number, signal?: AbortSignal): Promise<void>;
 }
@@ -88,24 +87,24 @@ interface ResolvedOptions {
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+    throw new TestingError(`${name} must be a positive integer, got ${String(value)}`, 'INVALID_ARGUMENT');
   }
   return value;
 }
 
 function resolveOptions(options: StartZooKeeperOptions): ResolvedOptions {
   const servers = options.servers ?? 1;
-  if (servers !== 1 && servers !== 3) throw new InvalidArgumentError(`servers must be 1 or 3, got ${String(servers)}`);
+  if (servers !== 1 && servers !== 3) throw new TestingError(`servers must be 1 or 3, got ${String(servers)}`, 'INVALID_ARGUMENT');
   const tickTime = positiveInteger('tickTime', options.tickTime ?? 200);
   const minSessionTimeout = positiveInteger('minSessionTimeout', options.minSessionTimeout ?? 2 * tickTime);
   const maxSessionTimeout = positiveInteger('maxSessionTimeout', options.maxSessionTimeout ?? 20_000);
   if (minSessionTimeout > maxSessionTimeout) {
-    throw new InvalidArgumentError(`minSessionTimeout ${minSessionTimeout} exceeds maxSessionTimeout ${maxSessionTimeout}`);
+    throw new TestingError(`minSessionTimeout ${minSessionTimeout} exceeds maxSessionTimeout ${maxSessionTimeout}`, 'INVALID_ARGUMENT');
   }
   const startTimeoutMs = positiveInteger('startTimeoutMs', options.startTimeoutMs ?? 30_000);
   const clientPort = options.clientPort === undefined ? undefined : positiveInteger('clientPort', options.clientPort);
   if (clientPort !== undefined && (servers !== 1 || clientPort > 65535)) {
-    throw new InvalidArgumentError(`clientPort is for a standalone server, from 1 to 65535; got ${clientPort} with ${servers} servers`);
+    throw new TestingError(`clientPort is for a standalone server, from 1 to 65535; got ${clientPort} with ${servers} servers`, 'INVALID_ARGUMENT');
   }
   return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort, signal: options.signal };
 }
@@ -175,14 +174,14 @@ class Ensemble implements LocalEnsemble {
   /** Polls `srvr` on every server; also fails fast when a server that should be serving exits. */
   async pollQuorum(deadline: number, timeoutMs: number, failOnExit = false, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      throwIfAborted(signal);
+      if (signal?.aborted) throw abortedStart(signal);
       if (failOnExit) for (const server of this.servers) await server.throwIfExited();
       const state = await this.quorumState();
       if (state.ok) return;
       if (remaining(deadline) === 0) {
-        throw new TimeoutError(`local ZooKeeper ensemble had no quorum within ${timeoutMs} ms (${state.summary})`);
+        throw new ServerTimeoutError(`local ZooKeeper ensemble had no quorum within ${timeoutMs} ms (${state.summary})`);
       }
-      await delay(Math.min(POLL_INTERVAL_MS, remaining(deadline)), signal);
+      await sleep(Math.min(POLL_INTERVAL_MS, remaining(deadline)), signal);
     }
   }
 }
@@ -216,7 +215,7 @@ async function makeBaseDir(given: string | undefined): Promise<BaseDir> {
  */
 async function takenPortRefused(port: number): Promise<number> {
   if (!(await isLoopbackPortFree(port))) {
-    throw new InvalidArgumentError(`port ${port} is already in use (is a ZooKeeper server running there?); choose another with --port`);
+    throw new TestingError(`port ${port} is already in use (is a ZooKeeper server running there?); choose another with --port`, 'PORT_IN_USE');
   }
   return port;
 }
@@ -248,8 +247,8 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
   } catch (error) {
     // A failed start has nothing worth a graceful shutdown; the caller removes baseDir.
     await Promise.allSettled(ensemble.servers.map((server) => server.kill()));
-    if (error instanceof TimeoutError) {
-      throw new TimeoutError(`${error.message}; last lines of the server logs:\n${await logTails(ensemble.servers)}`);
+    if (error instanceof ServerTimeoutError) {
+      throw new ServerTimeoutError(`${error.message}; last lines of the server logs:\n${await logTails(ensemble.servers)}`);
     }
     throw error;
   }
@@ -258,7 +257,7 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
 /**
  * Starts a local ZooKeeper (standalone or a three-member ensemble) on free loopback ports and
  * resolves once every server serves. Throws ZooKeeperNotFoundError without java or the jars,
- * ServerExitedError when a server dies while starting, and a TimeoutError (with the tail of the
+ * ServerExitedError when a server dies while starting, and a ServerTimeoutError (with the tail of the
  * server logs) when the servers do not come up in time.
  *
  * The JVMs do not keep the Node process alive on their own (their handles are unref'd): a
@@ -266,7 +265,7 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
  */
 export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promise<LocalEnsemble> {
   const resolved = resolveOptions(options);
-  throwIfAborted(options.signal);
+  if (options.signal?.aborted) throw abortedStart(options.signal);
   const runtime = findZooKeeperRuntime();
   const launch: LaunchSpec = { ...runtime, jvmArgs: JVM_ARGS, startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger };
   const baseDir = await makeBaseDir(options.baseDir);

@@ -1,14 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { Logger } from 'winston';
-import { ClosedError, TimeoutError, ZkElectionError } from '../errors.js';
+import { ServerTimeoutError, TestingError } from './errors.js';
 import { spawnClean } from '../spawn-clean.js';
 import type { MemberSpec } from './config.js';
 import { DEFAULT_FOUR_LETTER_TIMEOUT_MS, fourLetter, parseMode, type ServerMode } from './four-letter.js';
 import { killOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
-import { delay } from '../abort.js';
-import { deadlineIn, remaining, settlesWithin } from './timing.js';
+import { deadlineIn, pollUntil, remaining, settlesWithin } from '../wait.js';
 
 /** One ZooKeeper server JVM of a local ensemble. */
 export interface LocalServer {
@@ -59,12 +58,12 @@ const POLL_INTERVAL_MS = 100;
 const MODE_TIMEOUT_MS = 1000;
 
 /** The server exited before it served; `addressInUse` says whether fresh ports may help. */
-export class ServerExitedError extends ZkElectionError {
+export class ServerExitedError extends TestingError {
   override name = 'ServerExitedError';
   readonly addressInUse: boolean;
   constructor(id: number, exit: ExitInfo, tail: string) {
     const how = exit.error ? exit.error.message : `code ${exit.code}, signal ${exit.signal}`;
-    super(`ZooKeeper server ${id} exited before it served (${how}); last lines of its log:\n${tail}`, 'ZOOKEEPER_ERROR', {
+    super(`ZooKeeper server ${id} exited before it served (${how}); last lines of its log:\n${tail}`, 'SERVER_EXITED', {
       cause: exit.error,
     });
     this.addressInUse = /Address already in use|BindException/.test(tail);
@@ -97,7 +96,7 @@ export class ServerProcess implements LocalServer {
 
   /** Spawns the JVM if it is not running; does not wait for it to serve. */
   launch(): void {
-    if (this.closed) throw new ClosedError(`local ZooKeeper server ${this.id}`);
+    if (this.closed) throw new TestingError(`local ZooKeeper server ${this.id}: its ensemble was stopped`, 'NOT_RUNNING');
     if (this.running) return;
     const { java, classpath, jvmArgs, logger } = this.launchSpec;
     const args = [...jvmArgs, '-cp', classpath, MAIN_CLASS, this.member.configFile];
@@ -138,17 +137,17 @@ export class ServerProcess implements LocalServer {
 
   /** Polls `srvr` until the server reports a Mode; there is no event to await for that. */
   async waitUntilServing(deadline: number): Promise<void> {
-    for (;;) {
-      await this.throwIfExited();
-      if ((await this.mode()) !== undefined) return;
-      if (remaining(deadline) === 0) {
-        throw new TimeoutError(
-          `ZooKeeper server ${this.id} (port ${this.clientPort}) did not serve within ${this.launchSpec.startTimeoutMs} ms; ` +
-            `last lines of ${this.logFile}:\n${await logTail(this.logFile, 40)}`,
-        );
-      }
-      await delay(Math.min(POLL_INTERVAL_MS, remaining(deadline)));
-    }
+    let exited = false;
+    const serving = await pollUntil(async () => (exited = this.exitInfo !== undefined) || (await this.mode()) !== undefined, {
+      timeoutMs: remaining(deadline),
+      intervalMs: POLL_INTERVAL_MS,
+    });
+    await this.throwIfExited();
+    if (serving && !exited) return;
+    throw new ServerTimeoutError(
+      `ZooKeeper server ${this.id} (port ${this.clientPort}) did not serve within ${this.launchSpec.startTimeoutMs} ms; ` +
+        `last lines of ${this.logFile}:\n${await logTail(this.logFile, 40)}`,
+    );
   }
 
   async throwIfExited(): Promise<void> {
@@ -174,7 +173,7 @@ export class ServerProcess implements LocalServer {
     if (graceMs > 0 && (await settlesWithin(exited, graceMs))) return;
     this.signal('SIGKILL');
     if (!(await settlesWithin(exited, KILL_WAIT_MS))) {
-      throw new TimeoutError(`ZooKeeper server ${this.id} (pid ${this.child?.pid}) did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
+      throw new ServerTimeoutError(`ZooKeeper server ${this.id} (pid ${this.child?.pid}) did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
     }
   }
 
@@ -189,7 +188,7 @@ export class ServerProcess implements LocalServer {
   }
 
   private signalRunning(signal: NodeJS.Signals): void {
-    if (!this.running) throw new ZkElectionError(`ZooKeeper server ${this.id} is not running`, 'INVALID_STATE');
+    if (!this.running) throw new TestingError(`ZooKeeper server ${this.id} is not running`, 'NOT_RUNNING');
     this.signal(signal);
   }
 
@@ -218,7 +217,7 @@ export class ServerProcess implements LocalServer {
     }
   }
 
-  /** After the ensemble stopped: start() throws ClosedError. */
+  /** After the ensemble stopped: start() throws NOT_RUNNING. */
   close(): void {
     this.closed = true;
   }

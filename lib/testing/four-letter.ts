@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { TimeoutError } from '../errors.js';
+import { ServerTimeoutError } from './errors.js';
 import { LOOPBACK } from './ports.js';
 
 /** What `srvr` reports in its `Mode:` line once a server serves clients. */
@@ -10,7 +10,7 @@ export const DEFAULT_FOUR_LETTER_TIMEOUT_MS = 2000;
 /**
  * Sends a four-letter word (`ruok`, `srvr`, `stat`, `mntr`, ...) and reads the answer to EOF;
  * the server closes the connection after answering. Rejects with the socket error, or with
- * a TimeoutError when no complete answer arrives within `timeoutMs` (a paused or partitioned
+ * a ServerTimeoutError when no complete answer arrives within `timeoutMs` (a paused or partitioned
  * server accepts the connection and then says nothing).
  */
 export function fourLetter(
@@ -24,7 +24,7 @@ export function fourLetter(
     const socket = net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new TimeoutError(`four-letter word '${word}' to ${host}:${port} got no answer within ${timeoutMs} ms`));
+      reject(new ServerTimeoutError(`four-letter word '${word}' to ${host}:${port} got no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     // write, not end: a FIN right behind the word could make the server drop the connection unanswered.
     socket.on('connect', () => socket.write(word));
