@@ -1,204 +1,205 @@
 /**
- * The recipe's I/O: create our candidate node (protected against lost replies), then wait behind
- * exactly one predecessor until our node is the lowest. Pure decisions live in recipe.ts; the
- * lifecycle around these steps lives in election.ts.
+ * The recipe's I/O for one candidate node: create it (protected against lost replies), read it
+ * back (owner, token, and the watch on our own node), list the queue, watch exactly one
+ * predecessor, and delete it again. Pure decisions live in recipe.ts; the lifecycle around these
+ * steps lives in election.ts.
+ *
+ * The node is tracked by a {@link Placement} that the election holds *before* the create is
+ * sent: whatever happens next (a close, an abort, a lost reply, an expiry), `releaseNode` knows
+ * enough to leave no node behind.
  */
-import { abortReason, onAbort, throwIfAborted } from './abort.js';
-import { isRetryable, SessionExpiredError, ZkElectionError } from './errors.js';
+import { CandidateGoneError, isRetryable, ZkElectionError } from './errors.js';
 import type { Logger } from './logger.js';
 import { baseName, candidatePrefix, childPath, findByMarker, newMarker, parseCandidateName, standingOf, type Standing } from './recipe.js';
 import type { Session } from './session.js';
-import { CreateMode, type Acl, type ZkClient } from './zk-client.js';
+import { CreateMode, type Acl, type Watcher, type ZkHandle } from './zk-handle.js';
 import { ensurePath } from './znodes.js';
 
-export interface Candidate {
-  client: ZkClient;
-  /** Full path of our node. */
-  path: string;
-  name: string;
-  sequence: number;
+/** Our place in one election's queue, on one ZooKeeper session (epoch). */
+export interface Placement {
+  readonly parent: string;
+  readonly epoch: number;
+  /** The marker of the create attempt in flight or last made (names the node: c_<marker>_<seq>). */
+  marker: string;
+  /** Set once the server named our node (the create's reply, or the marker search after a lost reply). */
+  path?: string;
+  name?: string;
+  sequence?: number;
   /** czxid of our node: the fencing token should this candidate lead. */
-  token: bigint;
+  token?: bigint;
+  /** A create was sent and we do not know whether the server made the node. */
+  unknown: boolean;
+  /** Set when our own node is reported deleted, or its session ended. */
+  gone: boolean;
 }
 
-/** Our node disappeared while we waited (deleted by someone, or its parent removed). */
-export class CandidateGoneError extends ZkElectionError {
-  override name = 'CandidateGoneError';
-  constructor(path: string) {
-    super(`candidate node ${path} no longer exists`, 'NO_NODE');
-  }
+export function newPlacement(parent: string, epoch: number): Placement {
+  return { parent, epoch, marker: newMarker(), unknown: false, gone: false };
 }
 
-const MAX_CREATE_ATTEMPTS = 10;
-
-/**
- * Creates our EPHEMERAL_SEQUENTIAL node. Each attempt carries a fresh marker in the node name; if
- * the reply is lost with the connection, we look for that marker among the children before trying
- * again, so a node the server did create is adopted rather than left behind as a ghost.
- */
-export async function createCandidate(
-  session: Session,
-  parent: string,
-  payload: Buffer,
-  options: { signal?: AbortSignal; logger: Logger; acl?: Acl[] },
-): Promise<Candidate> {
-  for (let attempt = 1; ; attempt += 1) {
-    const client = await session.client(options.signal);
-    const marker = newMarker();
-    let path: string | undefined;
-    try {
-      path = await createWithParents(client, parent, candidatePrefix(marker), payload, options.acl);
-    } catch (error) {
-      if (!isRetryable(error) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
-      options.logger.debug('create lost with the connection; looking for our marker', { marker, attempt });
-      path = await findLostCreate(session, client, parent, marker, options.signal);
-    }
-    if (path === undefined) continue;
-    if (options.signal?.aborted) {
-      await client.delete(path).catch(() => {});
-      throw abortReason(options.signal);
-    }
-    const described = await describeOnSameSession(session, client, path, options);
-    if (described) return described;
-    // undefined: the session changed under us, and the node went with the old one.
-  }
+export interface PlaceOptions {
+  logger: Logger;
+  /** Ends waits for a reconnection; a request already sent still completes (and is recorded). */
+  signal?: AbortSignal | undefined;
+  acl?: Acl[] | undefined;
+  /** The watch on our own node: deletion (gone) and data changes (a step-down request). */
+  onOwnNode: Watcher;
 }
 
 /**
- * Reads our new node back (owner and token), retrying through connection loss on the session that
- * created it. The node must not be left behind on a session that lives on: it would hold a place
- * ahead of the node we create next, and we would wait behind ourselves forever.
+ * Creates our EPHEMERAL_SEQUENTIAL node on `placement.epoch` and reads it back. Each attempt
+ * carries a fresh marker; if the reply is lost with the connection, we look for that marker
+ * among the children, so a node the server did create is adopted rather than left as a ghost.
+ * A node with our marker owned by another session is not ours: we leave it and try again.
+ * Rejects with SESSION_EXPIRED when the epoch ends (its node, if any, went with it).
  */
-async function describeOnSameSession(session: Session, client: ZkClient, path: string, options: { signal?: AbortSignal; acl?: Acl[] }): Promise<Candidate | undefined> {
-  for (;;) {
+export async function placeNode(session: Session, placement: Placement, payload: Buffer, options: PlaceOptions): Promise<void> {
+  const { epoch, parent } = placement;
+  for (let attempt = 1; placement.path === undefined; attempt += 1) {
+    if (attempt > 1) placement.marker = newMarker();
+    const target = childPath(parent, candidatePrefix(placement.marker));
+    placement.unknown = true;
     try {
-      return await describeCandidate(client, path, options.acl);
+      // Recorded inside the operation: an abort discards the operation's result, not this.
+      await session.retrying(
+        'create candidate node',
+        async (handle) => {
+          placement.path = await createWithParents(handle, parent, target, payload, options.acl);
+          placement.unknown = false;
+        },
+        { epoch, retries: 0, ...signalOf(options) },
+      );
     } catch (error) {
-      if (isRetryable(error)) {
-        if ((await session.client(options.signal)) !== client) return undefined;
-        continue;
+      if (!isRetryable(error)) {
+        // The request never reached a live session (or was refused): nothing was made.
+        if ((error as ZkElectionError).code !== 'SESSION_EXPIRED') placement.unknown = false;
+        throw error;
       }
-      await client.delete(path).catch(() => {});
-      throw error;
+      options.logger.debug('create lost with the connection; looking for our marker', { marker: placement.marker, attempt });
+      await findLostCreate(session, placement, options.signal);
+      if (placement.path === undefined) continue;
     }
+    if (!(await describe(session, placement, options))) placement.path = undefined;
   }
 }
 
-async function createWithParents(client: ZkClient, parent: string, prefix: string, payload: Buffer, acl: Acl[] | undefined): Promise<string> {
-  const target = childPath(parent, prefix);
+async function createWithParents(handle: ZkHandle, parent: string, target: string, payload: Buffer, acl: Acl[] | undefined): Promise<string> {
   try {
-    return await client.create(target, payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    return await handle.create(target, payload, CreateMode.EPHEMERAL_SEQUENTIAL);
   } catch (error) {
     if ((error as ZkElectionError).code !== 'NO_NODE') throw error;
-    await ensurePath(client, parent, acl);
-    return client.create(target, payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    await ensurePath(handle, parent, acl);
+    return handle.create(target, payload, CreateMode.EPHEMERAL_SEQUENTIAL);
   }
 }
 
-/** After a lost create reply: our node's path if the server made it, undefined to try again. */
-async function findLostCreate(session: Session, client: ZkClient, parent: string, marker: string, signal?: AbortSignal): Promise<string | undefined> {
-  for (;;) {
-    const live = await session.client(signal);
-    // A new session means the old one expired, and any node it created went with it.
-    if (live !== client) return undefined;
-    try {
+/** After a lost create reply: records our node's path if the server made it (found by its marker). */
+async function findLostCreate(session: Session, placement: Placement, signal?: AbortSignal): Promise<void> {
+  await session.retrying(
+    'find lost create',
+    async (handle) => {
       // Catch up with the ensemble's leader so a create it committed is visible here.
-      await client.sync(parent);
-      const found = findByMarker(await client.getChildren(parent), marker);
-      return found === undefined ? undefined : childPath(parent, found);
-    } catch (error) {
-      if ((error as ZkElectionError).code === 'NO_NODE') return undefined;
-      if (!isRetryable(error)) throw error;
-    }
-  }
+      await handle.sync(placement.parent);
+      const found = findByMarker(await listChildren(handle, placement.parent), placement.marker);
+      if (found !== undefined) placement.path = childPath(placement.parent, found);
+      placement.unknown = false;
+    },
+    { epoch: placement.epoch, ...(signal ? { signal } : {}) },
+  );
 }
 
-async function describeCandidate(client: ZkClient, path: string, acl: Acl[] | undefined): Promise<Candidate> {
-  const { stat } = await client.get(path);
-  // Curator's ownership check: the node must belong to this very session.
-  if (stat.ephemeralOwner !== client.sessionId) {
-    throw new ZkElectionError(`candidate node ${path} is owned by session ${stat.ephemeralOwner}, not ours (${client.sessionId})`, 'INVALID_STATE');
+function signalOf(options: { signal?: AbortSignal | undefined }): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
+}
+
+/**
+ * Reads our node back: its owner (Curator's ownership check: it must belong to this very
+ * session), its czxid (the token), and arms the watch on it. False: the node with our marker
+ * belongs to someone else; it is not touched.
+ */
+async function describe(session: Session, placement: Placement, options: PlaceOptions): Promise<boolean> {
+  const path = placement.path!;
+  let result;
+  try {
+    result = await session.retrying('read own node', (handle) => handle.get(path, options.onOwnNode).then((read) => ({ ...read, owner: handle.sessionId })), {
+      epoch: placement.epoch,
+      ...signalOf(options),
+    });
+  } catch (error) {
+    if ((error as ZkElectionError).code === 'NO_NODE') throw new CandidateGoneError(path);
+    throw error;
   }
-  if (acl) await client.setAcl(path, acl);
+  if (result.stat.ephemeralOwner !== result.owner) {
+    options.logger.warn('a node with our marker belongs to another session; leaving it and creating another', { node: path, owner: result.stat.ephemeralOwner });
+    return false;
+  }
+  if (options.acl) await session.retrying('set ACL', (handle) => handle.setAcl(path, options.acl!), { epoch: placement.epoch, ...signalOf(options) });
   const name = baseName(path);
   const parsed = parseCandidateName(name);
   if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'INVALID_STATE');
-  return { client, path, name, sequence: parsed.sequence, token: BigInt(stat.czxid) };
+  placement.name = name;
+  placement.sequence = parsed.sequence;
+  placement.token = BigInt(result.stat.czxid);
+  return true;
 }
 
-export interface WaitOptions {
-  signal?: AbortSignal;
-  logger: Logger;
-  /** Told the leader's node name after every listing (undefined: no candidate at all). */
-  onListing?: (leaderName: string | undefined, position: number) => void;
+/** Re-arms the watch on our own node after it fired for a data change; resolves with its data. */
+export async function rewatchOwnNode(session: Session, placement: Placement, watcher: Watcher): Promise<Buffer> {
+  const { data } = await session.retrying('watch own node', (handle) => handle.get(placement.path!, watcher), { epoch: placement.epoch });
+  return data;
+}
+
+/** The children of the election path ([] when it does not exist). */
+export async function listChildren(handle: ZkHandle, parent: string): Promise<string[]> {
+  try {
+    return await handle.getChildren(parent);
+  } catch (error) {
+    if ((error as ZkElectionError).code === 'NO_NODE') return [];
+    throw error;
+  }
+}
+
+/** Where we stand, from a fresh listing on our own session. Foreign children are logged once each. */
+export async function readStanding(session: Session, placement: Placement, warned: Set<string>, logger: Logger, signal?: AbortSignal): Promise<Standing> {
+  const children = await session.retrying('list candidates', (handle) => listChildren(handle, placement.parent), { epoch: placement.epoch, ...signalOf({ signal }) });
+  return standingOf(children, placement.name!, (child) => {
+    if (warned.has(child)) return;
+    warned.add(child);
+    logger.warn('ignoring a child of the election path that is not a candidate node', { child });
+  });
 }
 
 /**
- * Waits until our node is the lowest. After every wake-up it lists the children again and
- * recomputes: a deleted predecessor never by itself means leadership (a lower candidate may still
- * live). It watches only its immediate predecessor, with a data read, so no watch is left behind
- * on a node that is already gone; never the parent.
+ * Arms a data watch on the predecessor (a data read, not exists: no watch is left behind on a
+ * node that is already gone). Resolves with the predecessor's data once the watch is armed, or
+ * undefined when it is gone already (list again at once). `onChange` fires once, later.
  */
-export async function waitUntilLowest(session: Session, candidate: Candidate, parent: string, options: WaitOptions): Promise<void> {
-  const warned = new Set<string>();
-  for (;;) {
-    throwIfAborted(options.signal);
-    // Only the standing outlives the listing: with N candidates waiting, holding each one's copy of
-    // the children across the wait below would cost O(N) memory per candidate.
-    const standing = await readStanding(session, candidate, parent, warned, options);
-    if (standing.kind === 'absent') throw new CandidateGoneError(candidate.path);
-    if (standing.kind === 'leader') {
-      options.onListing?.(candidate.name, 0);
-      return;
-    }
-    options.onListing?.(standing.leader.name, standing.position);
-    await waitForChange(candidate.client, childPath(parent, standing.predecessor.name), options.signal);
+export async function watchPredecessor(session: Session, placement: Placement, predecessor: string, onChange: () => void, signal?: AbortSignal): Promise<Buffer | undefined> {
+  try {
+    const { data } = await session.retrying('watch predecessor', (handle) => handle.get(childPath(placement.parent, predecessor), () => onChange()), {
+      epoch: placement.epoch,
+      ...signalOf({ signal }),
+    });
+    return data;
+  } catch (error) {
+    if ((error as ZkElectionError).code === 'NO_NODE') return undefined;
+    throw error;
   }
 }
 
-async function readStanding(session: Session, candidate: Candidate, parent: string, warned: Set<string>, options: WaitOptions): Promise<Standing> {
-  const children = await listOnSameSession(session, candidate.client, parent, options.signal);
-  return standingOf(children, candidate.name, (child) => {
-    if (warned.has(child)) return;
-    warned.add(child);
-    options.logger.warn('ignoring a child of the election path that is not a candidate node', { child });
-  });
-}
-
-async function listOnSameSession(session: Session, client: ZkClient, parent: string, signal?: AbortSignal): Promise<string[]> {
-  for (;;) {
-    try {
-      return await client.getChildren(parent);
-    } catch (error) {
-      if ((error as ZkElectionError).code === 'NO_NODE') return [];
-      if (!isRetryable(error)) throw error;
-      if ((await session.client(signal)) !== client) throw new SessionExpiredError(-112, 'SESSION_EXPIRED');
+/**
+ * Leaves no node of this placement behind. Called once whatever placed it has settled. A node
+ * named by the server is deleted (a service of the session: until done or the session is gone);
+ * a create whose outcome is unknown is looked for by its marker first. Resolves early when
+ * `bound` does: by then the server has expired the session, and the node with it.
+ */
+export async function releaseNode(session: Session, placement: Placement, bound: Promise<void>): Promise<void> {
+  const work = (async () => {
+    if (placement.path === undefined && placement.unknown && session.isCurrent(placement.epoch)) {
+      await findLostCreate(session, placement).catch(() => undefined);
     }
-  }
-}
-
-/** Resolves when the watched node changes or is already gone; rejects on abort or when the session ends. */
-function waitForChange(client: ZkClient, path: string, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = (error?: Error): void => {
-      if (done) return;
-      done = true;
-      detach();
-      client.off('closed', onClosed);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onClosed = (): void => finish(new SessionExpiredError(-112, 'SESSION_EXPIRED', { operation: 'watch', path }));
-    const detach = signal ? onAbort(signal, () => finish(abortReason(signal))) : () => {};
-    client.on('closed', onClosed);
-    client.get(path, () => finish()).then(
-      () => {},
-      (error: ZkElectionError) => {
-        // Already gone: re-list at once. Connection loss: the listing after it decides.
-        if (error.code === 'NO_NODE' || isRetryable(error)) finish();
-        else finish(error);
-      },
-    );
-  });
+    placement.unknown = false;
+    if (placement.path !== undefined) await session.deleteOwned(placement.path, placement.epoch);
+  })();
+  await Promise.race([work, bound]);
 }

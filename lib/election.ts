@@ -2,42 +2,52 @@
  * Election: one long-lived candidate. Its lifecycle is one field changed only by `#transition`,
  * checked against this table:
  *
- *   latent  -> joining | closed
- *   joining -> joining | waiting | closed          (session, then our node)
- *   waiting -> joining | leading | closed          (behind one predecessor)
- *   leading -> joining | closed                    (term over: requeue, or close)
+ *   latent  -> joining | closing
+ *   joining -> joining | waiting | leading | closing   (session, our node, the first listing)
+ *   waiting -> waiting | joining | leading | closing   (watch on the predecessor armed; again when it changes)
+ *   leading -> joining | closing                       (term over: requeue, or close)
+ *   closing -> closed                                  (our node deleted, our own session closed)
  *   closed  -> (final)
  *
- * With `requeue` (the default) a lost term, an expired session or a deleted node sends the
- * candidate back to `joining` with a fresh node (and a fresh session after expiry), after bounded
- * backoff. electLeader() uses `requeue: false`: the first term's end closes the election.
+ * Everything a candidate does runs in one loop, `#run`, which alone owns the candidate node:
+ * close() only asks it to stop and waits for it, so whatever await the loop was at, the node is
+ * released by the same code. "Start over" (the session expired, our node vanished) is an error
+ * that the campaign's retry (p-retry) answers with a fresh node, after bounded backoff.
+ * electLeader() uses `requeue: false`: the first term's end closes the election.
  */
 import { EventEmitter } from 'node:events';
 import { abortReason, onAbort } from './abort.js';
-import { CandidateGoneError, createCandidate, waitUntilLowest, type Candidate } from './candidacy.js';
-import { ClosedError, isRetryable, LeadershipLostError, ZkElectionError } from './errors.js';
+import { releaseNode, type Placement } from './candidacy.js';
+import { campaign, type CampaignHost } from './campaign.js';
+import { ClosedError, type LeadershipLostError, ZkElectionError } from './errors.js';
 import { registerForExit } from './exit-hook.js';
 import { Leadership } from './leadership.js';
 import { withContext, type Logger } from './logger.js';
 import { validateCandidateOptions, type CandidateOptions, type ValidatedCandidateOptions } from './options.js';
 import { readLeader, readParticipants, type Participant } from './participants.js';
 import { parseCandidateName } from './recipe.js';
-import { withRetry } from './retry.js';
-import { resolveSession, type Session } from './session.js';
+import { resolveSession, type Session, type SessionState } from './session.js';
 
-export type ElectionState = 'latent' | 'joining' | 'waiting' | 'leading' | 'closed';
+export type ElectionState = 'latent' | 'joining' | 'waiting' | 'leading' | 'closing' | 'closed';
 
 const TRANSITIONS: Readonly<Record<ElectionState, readonly ElectionState[]>> = {
-  latent: ['joining', 'closed'],
-  joining: ['joining', 'waiting', 'closed'],
-  waiting: ['joining', 'leading', 'closed'],
-  leading: ['joining', 'closed'],
+  latent: ['joining', 'closing'],
+  joining: ['joining', 'waiting', 'leading', 'closing'],
+  waiting: ['waiting', 'joining', 'leading', 'closing'],
+  leading: ['joining', 'closing'],
+  closing: ['closed'],
   closed: [],
 };
 
 export interface ElectionOptions extends CandidateOptions {
   /** Rejoin after a lost term, an expired session or a deleted node. @default true */
   requeue?: boolean;
+  /**
+   * Called when a term ends for any reason but resign() or close() (lost, step-down), before our
+   * node is released: while it runs nobody else can be elected, so stop your work here and the
+   * next leader starts only after it has stopped. Keep it bounded; errors are emitted as `error`.
+   */
+  drain?: (leadership: Leadership) => Promise<void> | void;
 }
 
 /** The leader as seen from a listing. */
@@ -48,8 +58,21 @@ export interface LeaderInfo {
   self: boolean;
 }
 
+/** Placed and watching: emitted once the watch on the predecessor is armed, and again when the predecessor changes. */
+export interface WaitingInfo {
+  /** Our node. */
+  node: string;
+  /** The node we wait behind (the only one we watch). */
+  predecessor: string;
+  /** The predecessor's participant id, when its data names one. */
+  predecessorId: string | undefined;
+  /** Candidates ahead of us (1 = next in line). */
+  position: number;
+}
+
 export interface ElectionEvents {
   state: [to: ElectionState, from: ElectionState, cause: string];
+  waiting: [info: WaitingInfo];
   elected: [leadership: Leadership];
   lost: [leadership: Leadership, error: LeadershipLostError];
   suspended: [leadership: Leadership];
@@ -61,28 +84,33 @@ export interface ElectionEvents {
 export class Election extends EventEmitter<ElectionEvents> {
   readonly path: string;
   readonly id: string;
-  readonly #options: ElectionOptions;
-  readonly #valid: ValidatedCandidateOptions;
+  readonly #options: ValidatedCandidateOptions & { requeue: boolean; drain: ElectionOptions['drain'] };
   readonly #log: Logger;
   readonly #stop = new AbortController();
   #state: ElectionState = 'latent';
   #session: Session | undefined;
-  #ownsSession = false;
-  #candidate: Candidate | undefined;
+  #owned = false;
+  #placement: Placement | undefined;
   #leadership: Leadership | undefined;
-  #termEnded: (() => void) | undefined;
   #term = 0;
   #leaderName: string | undefined;
+  #fatal: Error | undefined;
+  #loop: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
   #unregisterExit: (() => void) | undefined;
+  /** Resolves start(): our standing is known (waiting or leading). */
+  #placed: (() => void) | undefined;
+  /** Wakes a waiting campaign (predecessor gone, our node gone, session gone). */
+  #wake: (() => void) | undefined;
+  readonly #onSessionState = (state: SessionState): void => this.#sessionChanged(state);
 
   constructor(path: string, options: ElectionOptions = {}) {
     super();
-    this.#valid = validateCandidateOptions(path, options);
+    const valid = validateCandidateOptions(path, options);
+    this.#options = { ...valid, requeue: options.requeue ?? true, drain: options.drain };
     this.path = path;
-    this.id = this.#valid.id;
-    this.#options = options;
-    this.#log = withContext(options.logger, { path, id: this.id });
+    this.id = valid.id;
+    this.#log = withContext(valid.logger, { path, id: this.id });
   }
 
   get state(): ElectionState {
@@ -101,80 +129,73 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
   /** Full path of our candidate node, while we have one. */
   get node(): string | undefined {
-    return this.#candidate?.path;
+    return this.#placement?.name === undefined ? undefined : this.#placement.path;
   }
 
   /**
-   * Connects and creates our candidate node, then campaigns in the background. Resolves once we
-   * are a candidate; rejects (and closes) on bad input, an unreachable ensemble, missing permission.
-   * Runs once: a second call throws.
+   * Connects, creates our candidate node and learns where it stands, then campaigns in the
+   * background. Resolves once we are `waiting` (the watch on our predecessor armed) or `leading`;
+   * rejects (and closes) on bad input, an unreachable ensemble, missing permission, or when
+   * `signal` aborts first. Runs once: a second call throws.
    */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.#state !== 'latent') throw new ZkElectionError(`election ${this.path} was already started`, 'INVALID_STATE');
     this.#transition('joining', 'start');
     if (this.#options.handleSignals) this.#unregisterExit = registerForExit(this);
+    const started = new Promise<void>((resolve) => (this.#placed = resolve));
+    this.#loop = this.#run();
+    const detach = signal ? onAbort(signal, () => void this.close()) : () => {};
     try {
-      // close() during the connect must end it too, and must not leave a session behind.
-      const until = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
-      const { session, owned } = await resolveSession(this.#options.connect, this.#sessionOptions(until));
-      this.#session = session;
-      this.#ownsSession = owned;
-      if (this.#isClosing()) {
-        if (owned) await session.close();
-        throw new ClosedError(`election ${this.path}`);
+      await Promise.race([started, this.#loop]);
+      if (this.#isFinishing()) {
+        await this.#loop;
+        throw signal?.aborted ? abortReason(signal) : this.#closedError();
       }
-      await this.#join(signal);
-    } catch (error) {
-      await this.close();
-      throw error;
+    } finally {
+      detach();
     }
-    void this.#campaign();
   }
 
   /** Resolves with the Leadership as soon as we lead (at once if we already do). */
   waitForLeadership(signal?: AbortSignal): Promise<Leadership> {
     const current = this.leadership;
     if (current) return Promise.resolve(current);
-    if (this.#state === 'closed') return Promise.reject(new ClosedError(`election ${this.path}`));
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
     return new Promise((resolve, reject) => {
       const finish = (): void => {
         this.off('elected', onElected);
         this.off('state', onState);
         detach();
       };
-      const onElected = (leadership: Leadership): void => {
-        finish();
-        resolve(leadership);
-      };
+      const onElected = (leadership: Leadership): void => (finish(), resolve(leadership));
       const onState = (to: ElectionState): void => {
-        if (to !== 'closed') return;
-        finish();
-        reject(new ClosedError(`election ${this.path}`));
+        if (to === 'closed') (finish(), reject(this.#closedError()));
       };
-      const detach = signal ? onAbort(signal, () => {
-        finish();
-        reject(abortReason(signal));
-      }) : () => {};
+      const detach = signal ? onAbort(signal, () => (finish(), reject(abortReason(signal)))) : () => {};
       this.on('elected', onElected);
       this.on('state', onState);
     });
   }
 
   /** The current leader, read from ZooKeeper (the children list and the leader's node only). */
-  async leader(): Promise<Participant | undefined> {
-    if (!this.#session) throw new ZkElectionError('election not started', 'INVALID_STATE');
-    return readLeader(await this.#session.client(), this.path);
+  leader(signal?: AbortSignal): Promise<Participant | undefined> {
+    const session = this.#startedSession();
+    return session.retrying('read leader', (handle) => readLeader(handle, this.path), signal ? { signal } : {});
   }
 
   /** All candidates in election order, read from ZooKeeper. */
-  async participants(): Promise<Participant[]> {
-    if (!this.#session) throw new ZkElectionError('election not started', 'INVALID_STATE');
-    return readParticipants(await this.#session.client(), this.path);
+  participants(signal?: AbortSignal): Promise<Participant[]> {
+    const session = this.#startedSession();
+    return session.retrying('read participants', (handle) => readParticipants(handle, this.path), signal ? { signal } : {});
   }
 
-  /** Leaves the election: ends any term ('closed'), deletes our node, closes a session we opened. Idempotent. */
+  /**
+   * Leaves the election: ends any term ('closed'), deletes our node, closes a session we opened.
+   * Once it resolves no node of this election is left: deleted, or (while ZooKeeper is
+   * unreachable) gone with a session the server must have expired by then. Idempotent.
+   */
   close(): Promise<void> {
-    this.#closed ??= this.#shutdown();
+    this.#closed ??= this.#close();
     return this.#closed;
   }
 
@@ -182,167 +203,182 @@ export class Election extends EventEmitter<ElectionEvents> {
     await this.close();
   }
 
-  #sessionOptions(signal: AbortSignal | undefined) {
-    const { sessionTimeout, connectTimeout } = this.#valid;
+  async #close(): Promise<void> {
+    this.#stop.abort(new ClosedError(`election ${this.path}`));
+    this.#leadership?.end('closed');
+    this.#wake?.();
+    if (this.#loop) return this.#loop;
+    // Never started: nothing was made.
+    this.#transition('closing', 'close()');
+    this.#transition('closed', 'close()');
+  }
+
+  /** The whole life of a started candidate; never rejects. */
+  async #run(): Promise<void> {
+    try {
+      const { session, owned } = await resolveSession(this.#options.connect, this.#sessionOptions());
+      this.#session = session;
+      this.#owned = owned;
+      session.on('state', this.#onSessionState);
+      for (;;) {
+        const placement = await campaign(this.#host(session));
+        const lost = await this.#lead(session, placement);
+        if (this.#stop.signal.aborted || !this.#options.requeue) break;
+        if (lost.reason !== 'resigned') await this.#drain(lost);
+        await this.#release();
+        this.#transition('joining', `requeue after ${lost.reason}`);
+      }
+    } catch (error) {
+      if (!this.#stop.signal.aborted) {
+        this.#fatal = error as Error;
+        this.#emitError(error as Error);
+      }
+    } finally {
+      await this.#shutdown();
+    }
+  }
+
+  /** What the campaign needs of us: a narrow view, so that it cannot touch the lifecycle. */
+  #host(session: Session): CampaignHost {
     return {
-      ...(sessionTimeout === undefined ? {} : { sessionTimeout }),
-      ...(connectTimeout === undefined ? {} : { connectTimeout }),
-      ...(this.#options.auth === undefined ? {} : { auth: this.#options.auth }),
-      ...(this.#options.logger === undefined ? {} : { logger: this.#options.logger }),
-      ...(signal === undefined ? {} : { signal }),
+      session,
+      parent: this.path,
+      options: this.#options,
+      logger: this.#log,
+      signal: this.#stop.signal,
+      current: () => this.#placement,
+      adopt: (placement) => (this.#placement = placement),
+      release: () => this.#release(),
+      setWake: (wake) => (this.#wake = wake),
+      onWaiting: (info) => {
+        this.#transition('waiting', `behind ${info.predecessor}`);
+        this.emit('waiting', info);
+        this.#placed?.();
+      },
+      onLeader: (name, self) => this.#noteLeader(name, self),
+      onOwnNodeDeleted: (placement) => {
+        const leadership = this.#leadership;
+        if (leadership && leadership.node === placement.path) leadership.end('node-deleted', 'our candidate node was deleted');
+        this.#wake?.();
+      },
+      restart: (cause) => this.#transition('joining', cause),
     };
   }
 
-  async #join(signal?: AbortSignal): Promise<void> {
-    const combined = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
-    this.#candidate = await createCandidate(this.#session!, this.path, this.#valid.payload, {
-      signal: combined,
-      logger: this.#log,
-      ...(this.#options.acl ? { acl: this.#options.acl } : {}),
-    });
-    this.#log.info('candidate node created', { node: this.#candidate.path, token: this.#candidate.token.toString() });
-    this.#transition('waiting', 'joined');
-  }
-
-  /** The background loop: wait, lead, and (with requeue) rejoin, until closed. */
-  async #campaign(): Promise<void> {
-    while (!this.#isClosing()) {
-      try {
-        if (!this.#candidate) await this.#rejoin();
-        await waitUntilLowest(this.#session!, this.#candidate!, this.path, {
-          signal: this.#stop.signal,
-          logger: this.#log,
-          onListing: (leader) => this.#noteLeader(leader),
-        });
-        await this.#lead(this.#candidate!);
-        if (this.#isClosing()) return;
-        if (this.#options.requeue === false) return void (await this.close());
-        await this.#dropCandidate();
-        this.#transition('joining', 'term over, requeue');
-      } catch (error) {
-        if (this.#isClosing()) return;
-        if (!(await this.#recover(error))) return;
-      }
-    }
-  }
-
-  /** A new node, and a new session if the last one expired, with bounded backoff (p-retry) until closed. */
-  #rejoin(): Promise<void> {
-    return withRetry('rejoin', () => this.#join(), {
-      retries: Infinity,
-      ...this.#options.retry,
-      signal: this.#stop.signal,
-      logger: this.#log,
-      retryIf: isRecoverable,
-    });
-  }
-
-  /** After a failure in the loop: true to go round again, false when the election closed. */
-  async #recover(error: unknown): Promise<boolean> {
-    if (!isRecoverable(error)) {
-      this.#emitError(error as Error);
-      await this.close();
-      return false;
-    }
-    this.#log.warn('candidacy interrupted, rejoining', { error: (error as Error).message });
-    await this.#dropCandidate();
-    if (this.#isClosing()) return false;
-    this.#transition('joining', (error as Error).message);
-    // Even a single-term election (electLeader) rejoins while it has not led yet.
-    return true;
-  }
-
-  /** Claims leadership and holds it until the term ends. */
-  async #lead(candidate: Candidate): Promise<void> {
-    const session = this.#session!;
-    // Claim only with the session that created our node: if it changed, the node died with it.
-    if (session.current !== candidate.client) throw new CandidateGoneError(candidate.path);
-    const ended = new Promise<void>((resolve) => (this.#termEnded = resolve));
+  /** Holds one term until it ends; returns why it ended. */
+  async #lead(session: Session, placement: Placement): Promise<LeadershipLostError> {
     this.#term += 1;
     const leadership = new Leadership({
       id: this.id,
       parent: this.path,
-      node: candidate.path,
-      sequence: candidate.sequence,
-      token: candidate.token,
+      node: placement.path!,
+      sequence: placement.sequence!,
+      token: placement.token!,
       term: this.#term,
       session,
-      client: candidate.client,
-      leaseMargin: this.#valid.leaseMargin ?? Math.round(session.negotiatedTimeout * 0.1),
-      suspendedPolicy: this.#valid.suspendedPolicy,
+      epoch: placement.epoch,
+      leaseMargin: this.#options.leaseMargin ?? Math.round(session.negotiatedTimeout * 0.1),
+      suspendedPolicy: this.#options.suspendedPolicy,
       logger: this.#log,
-      onLost: (term, error) => this.#onLost(term, error),
-      release: (term) => this.#release(term),
-      onSuspendedChange: (term, suspended) => this.emit(suspended ? 'suspended' : 'resumed', term),
     });
     this.#leadership = leadership;
     this.#transition('leading', 'lowest candidate');
-    this.#log.info('elected', { node: candidate.path, token: candidate.token.toString(), term: this.#term });
-    leadership.begin();
-    if (leadership.isLeader) this.emit('elected', leadership);
-    await ended;
+    // Claimed while already disconnected, or our node vanished since the listing: that applies at once.
+    const change = leadership.sessionChanged(session.state);
+    if (placement.gone) leadership.end('node-deleted', 'our candidate node was deleted');
+    if (leadership.isLeader) {
+      this.#log.info('elected', { node: placement.path, token: placement.token!.toString(), term: this.#term });
+      this.emit('elected', leadership);
+      if (change === 'suspended') this.emit('suspended', leadership);
+    }
+    this.#placed?.();
+    const lost = await leadership.ended;
+    this.emit('lost', leadership, lost);
+    return lost;
   }
 
-  #onLost(leadership: Leadership, error: LeadershipLostError): void {
-    if (leadership !== this.#leadership) return;
-    this.emit('lost', leadership, error);
-    this.#termEnded?.();
+  async #drain(lost: LeadershipLostError): Promise<void> {
+    const leadership = this.#leadership;
+    if (!this.#options.drain || !leadership) return;
+    try {
+      await this.#options.drain(leadership);
+    } catch (error) {
+      this.#emitError(new ZkElectionError(`drain after ${lost.reason} failed: ${(error as Error).message}`, 'INVALID_STATE', { cause: error }));
+    }
   }
 
-  /** resign(): give up the node now; the loop then requeues or closes. */
-  async #release(leadership: Leadership): Promise<void> {
-    if (this.#options.requeue === false) return this.close();
-    if (this.#candidate?.path === leadership.node) await this.#dropCandidate();
-  }
-
-  #noteLeader(leaderName: string | undefined): void {
-    if (leaderName === this.#leaderName) return;
-    this.#leaderName = leaderName;
-    const parsed = leaderName === undefined ? undefined : parseCandidateName(leaderName);
-    this.emit('leaderChanged', parsed ? { node: `${this.path}/${parsed.name}`, sequence: parsed.sequence, self: parsed.name === this.#candidate?.name } : undefined);
-  }
-
-  /**
-   * Deletes our node if its session still lives, waiting through a disconnection: leaving it would
-   * make it a ghost holding its place in the queue. A closed or expired session took it already.
-   */
-  async #dropCandidate(): Promise<void> {
-    const candidate = this.#candidate;
-    this.#candidate = undefined;
-    if (!candidate) return;
-    for (let attempt = 0; attempt < 20 && !candidate.client.closed; attempt += 1) {
-      try {
-        await candidate.client.delete(candidate.path);
-        return;
-      } catch (error) {
-        const code = (error as ZkElectionError).code;
-        if (code === 'NO_NODE' || code === 'CLOSED' || code === 'SESSION_EXPIRED') return;
-        if (!isRetryable(error)) return this.#emitError(error as Error);
-        const bound = AbortSignal.timeout(this.#session?.negotiatedTimeout ?? 10_000);
-        await this.#session?.client(bound).catch(() => undefined);
-      }
+  /** Leaves no node of the current placement behind (bounded: see releaseNode). */
+  async #release(): Promise<void> {
+    const placement = this.#placement;
+    const session = this.#session;
+    this.#placement = undefined;
+    if (!placement || !session) return;
+    const bound = expiryBound(session, placement.epoch);
+    try {
+      await releaseNode(session, placement, bound.promise);
+    } catch (error) {
+      this.#emitError(error as Error);
+    } finally {
+      bound.cancel();
     }
   }
 
   async #shutdown(): Promise<void> {
-    this.#stop.abort(new ClosedError(`election ${this.path}`));
+    this.#transition('closing', this.#fatal ? `fatal: ${this.#fatal.message}` : 'close()');
+    this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
+    this.#leadership?.end('closed');
     this.#unregisterExit?.();
-    this.#leadership?.lose('closed');
-    const session = this.#session;
-    // Closing our own session deletes our node on the server at once; a shared one needs a delete.
-    if (this.#ownsSession) await session?.close();
-    else await this.#dropCandidate();
-    this.#candidate = undefined;
-    this.#transition('closed', 'close()');
+    this.#session?.off('state', this.#onSessionState);
+    await this.#release();
+    if (this.#owned) await this.#session?.close();
+    this.#transition('closed', this.#fatal ? 'fatal error' : 'close()');
     this.#log.info('election closed');
   }
 
-  /**
-   * True from the first moment of close(): the state becomes 'closed' only after the clean-up's
-   * round trips, and the loop must not take a failure caused by closing for one to recover from.
-   */
-  #isClosing(): boolean {
-    return this.#stop.signal.aborted;
+  #noteLeader(name: string | undefined, self: boolean): void {
+    if (name === this.#leaderName) return;
+    this.#leaderName = name;
+    const parsed = name === undefined ? undefined : parseCandidateName(name);
+    this.emit('leaderChanged', parsed ? { node: `${this.path}/${parsed.name}`, sequence: parsed.sequence, self } : undefined);
+  }
+
+  #sessionChanged(state: SessionState): void {
+    const placement = this.#placement;
+    if (placement && !this.#session!.isCurrent(placement.epoch)) {
+      placement.gone = true;
+      this.#wake?.();
+    }
+    const leadership = this.#leadership;
+    if (!leadership?.isLeader) return;
+    const change = leadership.sessionChanged(state);
+    if (change === 'suspended' || change === 'resumed') this.emit(change, leadership);
+  }
+
+  #sessionOptions() {
+    const { sessionTimeout, connectTimeout, auth, logger, retry } = this.#options;
+    return {
+      ...(sessionTimeout === undefined ? {} : { sessionTimeout }),
+      ...(connectTimeout === undefined ? {} : { connectTimeout }),
+      ...(auth === undefined ? {} : { auth }),
+      ...(logger === undefined ? {} : { logger }),
+      ...(retry === undefined ? {} : { retry }),
+      signal: this.#stop.signal,
+    };
+  }
+
+  /** A method, so that TypeScript does not narrow the state across awaits. */
+  #isFinishing(): boolean {
+    return this.#state === 'closing' || this.#state === 'closed';
+  }
+
+  #startedSession(): Session {
+    if (!this.#session) throw new ZkElectionError('election not started', 'INVALID_STATE');
+    return this.#session;
+  }
+
+  /** Why waiting for this election is over: the error that closed it, or a plain CLOSED after close(). */
+  #closedError(): Error {
+    return this.#fatal ?? new ClosedError(`election ${this.path}`);
   }
 
   #emitError(error: Error): void {
@@ -362,10 +398,17 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 }
 
-
-/** Worth rejoining after: connection trouble, an expired session, our node deleted under us. */
-function isRecoverable(error: unknown): boolean {
-  if (error instanceof CandidateGoneError || isRetryable(error)) return true;
-  const code = (error as ZkElectionError).code;
-  return code === 'SESSION_EXPIRED' || code === 'UNREACHABLE' || code === 'SESSION_MOVED';
+/**
+ * Resolves once ZooKeeper must have expired the session of `epoch` if we could not reach it: the
+ * server expires a session a timeout after it last heard from it, rounded up to its next tick
+ * (a tick is at most half the timeout), so 1.5 timeouts after our last contact. At once when the
+ * epoch is already over.
+ */
+function expiryBound(session: Session, epoch: number): { promise: Promise<void>; cancel: () => void } {
+  if (!session.isCurrent(epoch)) return { promise: Promise.resolve(), cancel: () => {} };
+  const left = session.lastContact(epoch) + 1.5 * session.negotiatedTimeout - session.clock.now();
+  let timer: ReturnType<typeof session.clock.setTimeout> | undefined;
+  const promise = new Promise<void>((resolve) => (timer = session.clock.setTimeout(resolve, Math.max(0, left))));
+  return { promise, cancel: () => session.clock.clearTimeout(timer) };
 }
+

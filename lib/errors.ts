@@ -190,13 +190,13 @@ export class TimeoutError extends ZkElectionError {
 
 export class ClosedError extends ZkElectionError {
   override name = 'ClosedError';
-  constructor(what: string) {
-    super(`${what} is closed`, 'CLOSED');
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(`${what} is closed`, 'CLOSED', options);
   }
 }
 
 /** Why leadership ended or can no longer be trusted. */
-export type LostReason = 'session-expired' | 'connection-suspended' | 'node-deleted' | 'resigned' | 'closed';
+export type LostReason = 'session-expired' | 'connection-suspended' | 'node-deleted' | 'step-down' | 'resigned' | 'closed';
 
 /** The `reason` of an aborted `Leadership.signal`. */
 export class LeadershipLostError extends ZkElectionError {
@@ -205,5 +205,15 @@ export class LeadershipLostError extends ZkElectionError {
   constructor(reason: LostReason, detail?: string, options?: { cause?: unknown }) {
     super(`leadership lost: ${reason}${detail ? ` (${detail})` : ''}`, 'LEADERSHIP_LOST', options);
     this.reason = reason;
+  }
+}
+
+/** Our candidate node disappeared (deleted by someone, or its parent removed): the candidacy starts over. */
+export class CandidateGoneError extends ZkElectionError {
+  override name = 'CandidateGoneError';
+  readonly node: string;
+  constructor(node: string) {
+    super(`candidate node ${node} no longer exists`, 'NO_NODE');
+    this.node = node;
   }
 }

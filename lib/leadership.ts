@@ -1,25 +1,28 @@
 /**
  * A Leadership is one term of leading: it holds the fencing token, an AbortSignal that fires the
- * moment leadership is lost or can no longer be trusted, and a local lease.
+ * moment leadership is lost or can no longer be trusted, and a local lease. A term ends in one
+ * place, {@link Leadership.end}, and `ended` resolves with why; the election awaits that promise
+ * (nothing here calls back up into the election).
  *
  * The lease: while disconnected, a leader cannot know whether its session still lives, so it trusts
  * leadership only until `expiresAt` = (latest send time of a request the server answered) + the
  * negotiated session timeout - a margin, on the monotonic clock. The server cannot have expired the
  * session before that moment, because it had heard from us at or after the send time. The C client's
  * pings are invisible to JavaScript, so a leader reads its own node every third of the session
- * timeout to keep fresh evidence of contact (and to notice its node being deleted).
+ * timeout to keep fresh evidence of contact. A deletion of our node ends the term at once through
+ * the watch on it (the election routes that event here), not at the next read.
  */
-import { monotonicNow } from './clock.js';
+import type { ClockTimer } from './clock.js';
 import { LeadershipLostError, type LostReason } from './errors.js';
 import type { Logger } from './logger.js';
 import { baseName, standingOf } from './recipe.js';
 import type { Session, SessionState } from './session.js';
-import type { ZkClient } from './zk-client.js';
 
 /** What to do while disconnected. */
 export type SuspendedPolicy = 'lease' | 'strict';
 
-export interface LeadershipInit {
+/** @internal */
+export interface TermInit {
   id: string;
   parent: string;
   node: string;
@@ -27,17 +30,14 @@ export interface LeadershipInit {
   token: bigint;
   term: number;
   session: Session;
-  client: ZkClient;
+  epoch: number;
   leaseMargin: number;
   suspendedPolicy: SuspendedPolicy;
   logger: Logger;
-  /** Called once when the term ends, after `signal` has aborted. */
-  onLost: (leadership: Leadership, error: LeadershipLostError) => void;
-  /** Gives up the node; resolves once the successor can proceed. */
-  release: (leadership: Leadership) => Promise<void>;
-  /** Suspension events for the election. */
-  onSuspendedChange?: (leadership: Leadership, suspended: boolean) => void;
 }
+
+/** What a session state change did to a term, for the election's events. */
+export type TermChange = 'suspended' | 'resumed' | 'ended' | undefined;
 
 export class Leadership {
   /** This participant's id. */
@@ -53,34 +53,27 @@ export class Leadership {
   readonly token: bigint;
   /** Counts terms within one Election, so listeners can spot stale notifications. */
   readonly term: number;
-  readonly #init: LeadershipInit;
+  /** Resolves (never rejects) once the term is over, with the reason it ended: the signal's reason. */
+  readonly ended: Promise<LeadershipLostError>;
+  readonly #init: TermInit;
   readonly #controller = new AbortController();
-  #leaseTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #settle!: (error: LeadershipLostError) => void;
+  #leaseTimer: ClockTimer | undefined;
+  #heartbeatTimer: ClockTimer | undefined;
   #suspended = false;
   #released: Promise<void> | undefined;
-  readonly #onSessionState = (state: SessionState): void => this.#sessionChanged(state);
 
   /** Made by Election when a term starts. @internal */
-  constructor(init: LeadershipInit) {
+  constructor(init: TermInit) {
     this.#init = init;
     this.id = init.id;
     this.node = init.node;
     this.sequence = init.sequence;
     this.token = init.token;
     this.term = init.term;
-    init.session.on('state', this.#onSessionState);
+    this.ended = new Promise((resolve) => (this.#settle = resolve));
     this.#scheduleLease();
     this.#scheduleHeartbeat();
-  }
-
-  /**
-   * Called by the election once it holds this term, so that a loss right away reaches it: claimed
-   * while already disconnected (possible between the read and now), the policy applies at once.
-   * @internal
-   */
-  begin(): void {
-    if (!this.#init.session.isConnected) this.#sessionChanged(this.#init.session.state);
   }
 
   /** Aborted when leadership is lost or can no longer be trusted; `reason` is a LeadershipLostError. */
@@ -95,10 +88,11 @@ export class Leadership {
   get isSuspended(): boolean {
     return this.#suspended && this.isLeader;
   }
-  /** Monotonic deadline (on `performance.now()`'s clock) until which leadership may be trusted. */
+  /** Monotonic deadline (on the session's clock, `performance.now()` by default) until which leadership may be trusted. */
   get expiresAt(): number {
     if (!this.isLeader) return -Infinity;
-    return this.#init.client.lastContact + this.#init.session.negotiatedTimeout - this.#init.leaseMargin;
+    const { session, epoch, leaseMargin } = this.#init;
+    return session.lastContact(epoch) + session.negotiatedTimeout - leaseMargin;
   }
 
   /**
@@ -106,31 +100,42 @@ export class Leadership {
    * or the lease ran out, even if no timer or event has told us yet (say, after a SIGSTOP).
    */
   isValid(): boolean {
-    return this.isLeader && monotonicNow() < this.expiresAt;
+    return this.isLeader && this.#init.session.clock.now() < this.expiresAt;
   }
 
   /** Confirms with the ensemble: sync, then our node is present and lowest. Throws LeadershipLostError. */
   async verify(): Promise<void> {
     this.#throwIfLost();
-    const { client, parent } = this.#init;
+    const { session, epoch, parent } = this.#init;
     try {
-      await client.sync(parent);
-      const children = await client.getChildren(parent);
-      if (standingOf(children, baseName(this.node)).kind !== 'leader') {
-        this.lose('node-deleted', 'verify: our node is no longer the lowest');
-      }
+      const children = await session.retrying(
+        'verify',
+        async (handle) => {
+          await handle.sync(parent);
+          return handle.getChildren(parent);
+        },
+        { epoch },
+      );
+      if (standingOf(children, baseName(this.node)).kind !== 'leader') this.end('node-deleted', 'verify: our node is no longer the lowest');
     } catch (error) {
-      if (this.isLeader && (error as { code?: string }).code === 'NO_NODE') this.lose('node-deleted', 'verify: election node is gone');
+      const code = (error as { code?: string }).code;
+      if (code === 'NO_NODE') this.end('node-deleted', 'verify: the election node is gone');
+      if (code === 'SESSION_EXPIRED') this.end('session-expired', 'verify: the session that claimed leadership is gone');
       this.#throwIfLost();
       throw error;
     }
     this.#throwIfLost();
   }
 
-  /** Gives up leadership and deletes the node so the successor takes over at once. Idempotent. */
+  /**
+   * Gives up leadership and deletes our node so the successor takes over at once; resolves once
+   * the node is gone. The delete is sent before anything else happens (the successor's wait is
+   * the figure that counts). Idempotent; also releases the node of a term that ended otherwise.
+   */
   resign(): Promise<void> {
-    this.lose('resigned');
-    this.#released ??= this.#init.release(this);
+    if (this.#released) return this.#released;
+    this.#released = this.#init.session.deleteOwned(this.node, this.#init.epoch);
+    this.end('resigned');
     return this.#released;
   }
 
@@ -138,74 +143,93 @@ export class Leadership {
     await this.resign();
   }
 
-  /** Ends the term (idempotent): aborts the signal with a LeadershipLostError. */
-  lose(reason: LostReason, detail?: string): void {
+  /**
+   * Ends the term (idempotent): aborts the signal with a LeadershipLostError, stops the timers and
+   * resolves `ended`. @internal
+   */
+  end(reason: LostReason, detail?: string, cause?: unknown): void {
     if (!this.isLeader) return;
-    this.#stopTimers();
-    this.#init.session.off('state', this.#onSessionState);
-    const error = new LeadershipLostError(reason, detail);
-    this.#init.logger.info('leadership lost', { reason, detail, token: this.token.toString(), term: this.term });
+    const clock = this.#init.session.clock;
+    clock.clearTimeout(this.#leaseTimer);
+    clock.clearTimeout(this.#heartbeatTimer);
+    const error = new LeadershipLostError(reason, detail, cause === undefined ? undefined : { cause });
     this.#controller.abort(error);
-    this.#init.onLost(this, error);
+    this.#init.logger.info('leadership lost', { reason, detail, term: this.term });
+    this.#settle(error);
+  }
+
+  /**
+   * Applies a session state change to this term. Called by the election for every change while
+   * the term runs, and once when it begins (a term claimed while already disconnected). @internal
+   */
+  sessionChanged(state: SessionState): TermChange {
+    if (!this.isLeader) return undefined;
+    const { session, epoch, suspendedPolicy, logger } = this.#init;
+    if (!session.isCurrent(epoch) || state === 'expired') {
+      this.end('session-expired', 'the session that claimed leadership is gone');
+      return 'ended';
+    }
+    if (state === 'closed') {
+      this.end('closed');
+      return 'ended';
+    }
+    if (state === 'suspended') {
+      if (suspendedPolicy === 'strict') {
+        this.end('connection-suspended', 'strict policy');
+        return 'ended';
+      }
+      if (this.#suspended) return undefined;
+      this.#suspended = true;
+      logger.warn('leadership suspended: disconnected, trusting the lease', { remainingMs: Math.round(this.expiresAt - session.clock.now()) });
+      return 'suspended';
+    }
+    if ((state === 'reconnected' || state === 'connected') && this.#suspended) {
+      this.#suspended = false;
+      logger.info('leadership resumed: reconnected with the same session');
+      return 'resumed';
+    }
+    return undefined;
   }
 
   #throwIfLost(): void {
     if (!this.isLeader) throw this.signal.reason as LeadershipLostError;
   }
 
-  #sessionChanged(state: SessionState): void {
-    if (!this.isLeader) return;
-    if (this.#init.session.current !== this.#init.client) {
-      this.lose('session-expired', 'the session that claimed leadership is gone');
-    } else if (state === 'suspended') {
-      if (this.#init.suspendedPolicy === 'strict') return this.lose('connection-suspended', 'strict policy');
-      this.#suspended = true;
-      this.#init.logger.warn('leadership suspended: disconnected, trusting the lease', { remainingMs: Math.round(this.expiresAt - monotonicNow()) });
-      this.#init.onSuspendedChange?.(this, true);
-    } else if (state === 'reconnected' || state === 'connected') {
-      if (!this.#suspended) return;
-      this.#suspended = false;
-      this.#init.logger.info('leadership resumed: reconnected with the same session');
-      this.#init.onSuspendedChange?.(this, false);
-    } else if (state === 'closed') {
-      this.lose('closed');
-    }
-  }
-
   #scheduleLease(): void {
-    const wait = Math.max(0, this.expiresAt - monotonicNow());
-    this.#leaseTimer = setTimeout(() => this.#leaseCheck(), wait);
-    this.#leaseTimer.unref();
+    const clock = this.#init.session.clock;
+    this.#leaseTimer = clock.setTimeout(() => this.#leaseCheck(), Math.max(0, this.expiresAt - clock.now()));
   }
 
   #leaseCheck(): void {
     if (!this.isLeader) return;
-    if (monotonicNow() < this.expiresAt) return this.#scheduleLease();
+    const { session, epoch } = this.#init;
+    const now = session.clock.now();
+    if (now < this.expiresAt) return this.#scheduleLease();
     // Out of contact for the whole session timeout (a pause, say): the server must be presumed
     // to have expired the session. Less than that: we only cannot tell any more.
-    const silentFor = monotonicNow() - this.#init.client.lastContact;
-    const expired = this.#init.session.state === 'expired' || silentFor >= this.#init.session.negotiatedTimeout;
-    this.lose(expired ? 'session-expired' : 'connection-suspended', `no contact with ZooKeeper for ${Math.round(silentFor)} ms`);
+    const silentFor = now - session.lastContact(epoch);
+    const expired = !session.isCurrent(epoch) || silentFor >= session.negotiatedTimeout;
+    this.end(expired ? 'session-expired' : 'connection-suspended', `no contact with ZooKeeper for ${Math.round(silentFor)} ms`);
   }
 
   #scheduleHeartbeat(): void {
-    const every = Math.max(10, Math.floor(this.#init.session.negotiatedTimeout / 3));
-    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), every);
-    this.#heartbeatTimer.unref();
+    const { session } = this.#init;
+    const every = Math.max(10, Math.floor(session.negotiatedTimeout / 3));
+    this.#heartbeatTimer = session.clock.setTimeout(() => {
+      this.#scheduleHeartbeat();
+      void this.#heartbeat();
+    }, every);
   }
 
+  /** A read of our own node: its answer is fresh evidence of contact (see the lease above). */
   async #heartbeat(): Promise<void> {
     if (!this.isLeader || this.#suspended) return;
+    const { session, epoch } = this.#init;
     try {
-      const stat = await this.#init.client.exists(this.node);
-      if (stat === undefined) this.lose('node-deleted', 'our candidate node was deleted');
+      const stat = await session.retrying('heartbeat', (handle) => handle.exists(this.node), { epoch, retries: 0 });
+      if (stat === undefined) this.end('node-deleted', 'our candidate node was deleted');
     } catch {
       // Connection trouble shows up as session state changes and, failing those, as the lease running out.
     }
-  }
-
-  #stopTimers(): void {
-    clearTimeout(this.#leaseTimer);
-    clearInterval(this.#heartbeatTimer);
   }
 }

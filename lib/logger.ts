@@ -1,20 +1,27 @@
-import winston from 'winston';
-
 /**
- * The library never writes to the console on its own. Without an injected logger it logs
- * into a silent winston logger; pass `logger` in the options to see transitions (info),
- * retries (debug) and recoverable trouble (warn).
+ * The library never writes to the console on its own, and never loads a logging library on its
+ * own either: without an injected logger every call goes to a no-op. Pass a winston logger (or
+ * anything with the same five methods) as `logger` to see transitions (info), retries (debug) and
+ * recoverable trouble (warn).
  */
-export type Logger = winston.Logger;
 
-let silent: Logger | undefined;
+type LogMethod = (message: string, meta?: Record<string, unknown>) => unknown;
 
-export function silentLogger(): Logger {
-  silent ??= winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
-  return silent;
+/** What the library calls on a logger; a winston.Logger fits. */
+export interface Logger {
+  error: LogMethod;
+  warn: LogMethod;
+  info: LogMethod;
+  debug: LogMethod;
+  child(meta: Record<string, unknown>): Logger;
 }
 
-/** A child logger carrying `{ path, id }` (or any context) on every line. */
+const noop = (): void => {};
+
+/** Logs nothing, costs a call. */
+export const silentLogger: Logger = { error: noop, warn: noop, info: noop, debug: noop, child: () => silentLogger };
+
+/** A child logger carrying `{ path, id }` (or any context) on every line; the silent one without a logger. */
 export function withContext(logger: Logger | undefined, context: Record<string, unknown>): Logger {
-  return (logger ?? silentLogger()).child(context);
+  return logger ? logger.child(context) : silentLogger;
 }

@@ -6,7 +6,7 @@ import type { SuspendedPolicy } from './leadership.js';
 import type { Logger } from './logger.js';
 import type { RetryPolicy } from './retry.js';
 import type { AuthInfo, Session } from './session.js';
-import type { Acl } from './zk-client.js';
+import type { Acl } from './zk-handle.js';
 import { optionalSignal, optionalTimeout, positiveInteger, validateElectionPath } from './validate.js';
 
 /**
@@ -46,17 +46,25 @@ export interface CandidateOptions {
   handleSignals?: boolean;
   /** Bounded backoff between rejoin attempts after expiry or errors. */
   retry?: RetryPolicy;
-  /** winston logger; the library is silent without one. */
+  /** A winston logger (or anything with its five methods); the library is silent without one. */
   logger?: Logger;
 }
 
+/** Every option of a candidate, resolved once: what the election runs on. */
 export interface ValidatedCandidateOptions {
   id: string;
   payload: Buffer;
+  connect: string | Session | undefined;
   sessionTimeout: number | undefined;
   connectTimeout: number | undefined;
+  auth: AuthInfo | AuthInfo[] | undefined;
+  acl: Acl[] | undefined;
   suspendedPolicy: SuspendedPolicy;
+  /** undefined: 10 % of the negotiated session timeout, decided once the session is known. */
   leaseMargin: number | undefined;
+  handleSignals: boolean;
+  retry: RetryPolicy | undefined;
+  logger: Logger | undefined;
 }
 
 export function defaultId(): string {
@@ -77,10 +85,16 @@ export function validateCandidateOptions(path: string, options: CandidateOptions
   return {
     id,
     payload: encodePayload(id, options.data),
+    connect: options.connect,
     sessionTimeout: options.sessionTimeout === undefined ? undefined : positiveInteger('sessionTimeout', options.sessionTimeout, 0),
     connectTimeout: options.connectTimeout === undefined ? undefined : positiveInteger('connectTimeout', options.connectTimeout, 0),
+    auth: options.auth,
+    acl: options.acl,
     suspendedPolicy,
     leaseMargin: optionalTimeout('leaseMargin', options.leaseMargin),
+    handleSignals: options.handleSignals ?? false,
+    retry: options.retry,
+    logger: options.logger,
   };
 }
 

@@ -4,7 +4,7 @@ import type { CandidatePayload } from './options.js';
 import { childPath, sortCandidates } from './recipe.js';
 import { resolveSession, type Session, type SessionOptions } from './session.js';
 import { validateElectionPath } from './validate.js';
-import type { ZkClient } from './zk-client.js';
+import type { ZkHandle } from './zk-handle.js';
 
 export interface Participant {
   id: string;
@@ -44,17 +44,17 @@ export function getLeader(path: string, options: ReadOptions = {}): Promise<Part
   return withClient(path, options, (client) => readLeader(client, path));
 }
 
-async function withClient<T>(path: string, options: ReadOptions, read: (client: ZkClient) => Promise<T>): Promise<T> {
+async function withClient<T>(path: string, options: ReadOptions, read: (client: ZkHandle) => Promise<T>): Promise<T> {
   validateElectionPath(path);
   const { session, owned } = await resolveSession(options.connect, options);
   try {
-    return await read(await session.client(options.signal));
+    return await session.retrying('read election', read, options.signal ? { signal: options.signal } : {});
   } finally {
     if (owned) await session.close();
   }
 }
 
-async function listCandidates(client: ZkClient, path: string): Promise<Array<{ name: string; sequence: number }>> {
+async function listCandidates(client: ZkHandle, path: string): Promise<Array<{ name: string; sequence: number }>> {
   try {
     return sortCandidates(await client.getChildren(path)).candidates;
   } catch (error) {
@@ -63,7 +63,7 @@ async function listCandidates(client: ZkClient, path: string): Promise<Array<{ n
   }
 }
 
-export async function readParticipants(client: ZkClient, path: string, listed?: string[]): Promise<Participant[]> {
+export async function readParticipants(client: ZkHandle, path: string, listed?: string[]): Promise<Participant[]> {
   const candidates = listed ? sortCandidates(listed).candidates : await listCandidates(client, path);
   const found: Participant[] = [];
   for (let i = 0; i < candidates.length; i += READ_BATCH) {
@@ -76,7 +76,7 @@ export async function readParticipants(client: ZkClient, path: string, listed?: 
 }
 
 /** The first candidate still present, from one listing; the leader as of that listing. */
-export async function readLeader(client: ZkClient, path: string): Promise<Participant | undefined> {
+export async function readLeader(client: ZkHandle, path: string): Promise<Participant | undefined> {
   for (const candidate of await listCandidates(client, path)) {
     const participant = await readOne(client, childPath(path, candidate.name), candidate.sequence);
     if (participant) return { ...participant, leader: true };
@@ -84,7 +84,7 @@ export async function readLeader(client: ZkClient, path: string): Promise<Partic
   return undefined;
 }
 
-async function readOne(client: ZkClient, node: string, sequence: number): Promise<Participant | undefined> {
+async function readOne(client: ZkHandle, node: string, sequence: number): Promise<Participant | undefined> {
   let result;
   try {
     result = await client.get(node);

@@ -1,14 +1,19 @@
+/**
+ * The only importer of p-retry. Two uses, one shape: an operation on a session retried through
+ * connection loss (Session.retrying), and an election's start-over after its session expired or
+ * its node vanished (Election). What is worth another attempt is decided by the caller's
+ * `retryIf`, never by p-retry's defaults.
+ */
 import pRetry from 'p-retry';
-import { isRetryable } from './errors.js';
 import type { Logger } from './logger.js';
 
-/** Bounded backoff for one operation; only what {@link isRetryable} allows is retried. */
+/** Bounded backoff between attempts. */
 export interface RetryPolicy {
-  /** @default 5 */
+  /** Attempts after the first. @default 5 for one operation; Infinity for an election's start-over */
   retries?: number;
-  /** @default 50 */
+  /** First delay, ms. @default 50 */
   minTimeout?: number;
-  /** @default 2000 */
+  /** Largest delay, ms. @default 2000 */
   maxTimeout?: number;
   /** Total time budget in ms. @default Infinity */
   maxRetryTime?: number;
@@ -16,26 +21,35 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: Required<RetryPolicy> = { retries: 5, minTimeout: 50, maxTimeout: 2000, maxRetryTime: Infinity };
 
+export interface RetryOptions extends RetryPolicy {
+  /** Ends the retrying: the delay in progress rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  logger?: Logger | undefined;
+  /** Which failures get another attempt; everything else ends it at once. */
+  retryIf: (error: unknown) => boolean;
+  /** Runs after a failure that will be retried, before the delay (to tidy up for the next attempt). */
+  beforeRetry?: (error: unknown) => void | Promise<void>;
+}
+
 /**
- * Runs `operation`, retrying connection loss and operation timeouts (kazoo's allow-list) with
- * exponential backoff. Everything else, and an aborted `signal`, ends it at once.
+ * Runs `operation` until it succeeds, a failure is not worth retrying, or the policy is used up.
+ * Note: when `signal` aborts while an attempt runs, the attempt's result is discarded once it
+ * settles; an attempt that makes something (a node) must record it before returning.
  */
-export async function withRetry<T>(
-  what: string,
-  operation: (attempt: number) => Promise<T>,
-  options: RetryPolicy & { signal?: AbortSignal; logger?: Logger; retryIf?: (error: unknown) => boolean } = {},
-): Promise<T> {
-  const retryIf = options.retryIf ?? isRetryable;
+export function retry<T>(what: string, operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   return pRetry(operation, {
     retries: options.retries ?? DEFAULT_RETRY.retries,
     minTimeout: options.minTimeout ?? DEFAULT_RETRY.minTimeout,
     maxTimeout: options.maxTimeout ?? DEFAULT_RETRY.maxTimeout,
     maxRetryTime: options.maxRetryTime ?? DEFAULT_RETRY.maxRetryTime,
     randomize: true,
-    signal: options.signal,
-    shouldRetry: ({ error }) => retryIf(error),
-    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-      options.logger?.debug(`${what} failed, ${retriesLeft} retries left`, { attempt: attemptNumber, error: error.message });
+    unref: true,
+    ...(options.signal ? { signal: options.signal } : {}),
+    shouldRetry: ({ error }) => options.retryIf(error),
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      if (!options.retryIf(error) || retriesLeft <= 0) return;
+      options.logger?.debug(`${what} failed, retrying`, { attempt: attemptNumber, retriesLeft, error: error.message });
+      await options.beforeRetry?.(error);
     },
   });
 }

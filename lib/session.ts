@@ -5,25 +5,27 @@
  *                                   \-> expired -> (renew on demand) connecting -> connected
  *   any -> closed
  *
- * over one native handle at a time. `suspended` means disconnected while the session may still
- * live; `expired` means the server ended it (or the handle died): its ephemeral nodes are gone and
- * the handle is never used again. A new handle, with a new session id, is opened only when someone
- * asks for one through {@link Session.client}: an expired session is not silently replaced under a
- * leader that still believes in the old one.
+ * over one handle at a time. `suspended` means disconnected while the session may still live;
+ * `expired` means the server ended it (or the handle died): its ephemeral nodes are gone and the
+ * handle is never used again. A new handle, with a new session id, is opened only when someone
+ * asks for one: an expired session is not silently replaced under a leader that still believes
+ * in the old one.
+ *
+ * Each handle is one **epoch**. Whatever depends on one ZooKeeper session (a candidate node, a
+ * term) keeps its epoch and asks `isCurrent(epoch)`; two services build on that: `retrying()`
+ * (connection loss is retried while the epoch lives; a new epoch means start over) and
+ * `deleteOwned()` (delete a node of ours until it is gone or its epoch is).
  */
 import { EventEmitter } from 'node:events';
-import { delay, onAbort, raceAbort, throwIfAborted } from './abort.js';
-import {
-  AbortedError,
-  ClosedError,
-  errorForReturnCode,
-  SessionTimeoutError,
-  UnreachableError,
-  ZkElectionError,
-} from './errors.js';
+import { performance } from 'node:perf_hooks';
+import { abortReason, raceAbort, throwIfAborted } from './abort.js';
+import { systemClock, type Clock } from './clock.js';
+import { ClosedError, errorForReturnCode, isRetryable, SessionTimeoutError, UnreachableError, ZkElectionError } from './errors.js';
 import { withContext, type Logger } from './logger.js';
+import { retry, type RetryPolicy } from './retry.js';
 import { optionalSignal, parseConnectString, positiveInteger } from './validate.js';
-import { AUTH_FAILED_STATE, EXPIRED_STATE, ZkClient } from './zk-client.js';
+import { nativeTransport } from './zk-client.js';
+import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from './zk-handle.js';
 
 export type SessionState = 'connecting' | 'connected' | 'suspended' | 'reconnected' | 'expired' | 'closed';
 
@@ -44,8 +46,14 @@ export interface SessionOptions {
   auth?: AuthInfo | AuthInfo[];
   /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
   strictSessionTimeout?: boolean;
+  /** Backoff for an operation retried through connection loss. @default { retries: 10, minTimeout: 20, maxTimeout: 1000 } */
+  retry?: RetryPolicy;
   logger?: Logger;
   signal?: AbortSignal;
+  /** How handles are made. @default the native client; zk-election/testing's MemoryZooKeeper gives another */
+  transport?: Transport;
+  /** The monotonic clock of leases and term timers. @default the system's (performance.now) */
+  clock?: Clock;
 }
 
 export interface SessionEvents {
@@ -55,6 +63,7 @@ export interface SessionEvents {
 
 export const DEFAULT_SESSION_TIMEOUT = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const DEFAULT_OPERATION_RETRY: RetryPolicy = { retries: 10, minTimeout: 20, maxTimeout: 1000 };
 
 export function defaultConnectString(): string {
   return process.env.ZK_CONNECT || '127.0.0.1:2181';
@@ -64,21 +73,25 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly connectString: string;
   readonly requestedTimeout: number;
   readonly connectTimeout: number;
+  readonly clock: Clock;
   readonly #auth: AuthInfo[];
   readonly #strict: boolean;
+  readonly #retry: RetryPolicy;
+  readonly #transport: Transport;
   readonly #log: Logger;
   #state: SessionState = 'connecting';
-  #client: ZkClient | undefined;
-  #opening: Promise<ZkClient> | undefined;
-  #generation = 0;
-  /** Aborted by close(): ends an opening's back-off at once. */
+  #client: ZkHandle | undefined;
+  #epoch = 0;
+  #opening: Promise<ZkHandle> | undefined;
+  readonly #deleting = new Map<string, Promise<void>>();
+  /** Aborted by close(): ends an opening's back-off and every wait for a reconnection at once. */
   readonly #closing = new AbortController();
 
   /** Opens a session and waits until it is connected (bounded by `connectTimeout`). */
   static async connect(options: SessionOptions = {}): Promise<Session> {
     const session = new Session(options);
     try {
-      await session.client(options.signal);
+      await session.connected(options.signal);
     } catch (error) {
       await session.close();
       throw error;
@@ -89,7 +102,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Prefer {@link Session.connect}; the constructor validates but does not connect. */
   constructor(options: SessionOptions = {}) {
     super();
-    // Every election sharing this session listens on it (one waiter or leadership each): thousands is normal, not a leak.
+    // Every election sharing this session listens on it: thousands is normal, not a leak.
     this.setMaxListeners(0);
     this.connectString = options.connect ?? defaultConnectString();
     parseConnectString(this.connectString);
@@ -98,6 +111,9 @@ export class Session extends EventEmitter<SessionEvents> {
     optionalSignal('signal', options.signal);
     this.#auth = options.auth === undefined ? [] : Array.isArray(options.auth) ? options.auth : [options.auth];
     this.#strict = options.strictSessionTimeout ?? true;
+    this.#retry = { ...DEFAULT_OPERATION_RETRY, ...options.retry };
+    this.#transport = options.transport ?? nativeTransport;
+    this.clock = options.clock ?? systemClock;
     this.#log = withContext(options.logger, { connect: this.connectString });
   }
 
@@ -108,52 +124,104 @@ export class Session extends EventEmitter<SessionEvents> {
   get isConnected(): boolean {
     return this.#state === 'connected' || this.#state === 'reconnected';
   }
-  /** Increases with every new native handle (every new ZooKeeper session). */
-  get generation(): number {
-    return this.#generation;
+  /** The current epoch: a number that changes with every new ZooKeeper session; 0 before the first. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+  /** True while the ZooKeeper session of `epoch` lives (connected or suspended): its ephemeral nodes may exist. */
+  isCurrent(epoch: number): boolean {
+    return epoch === this.#epoch && this.#client !== undefined && !this.#client.closed && this.#state !== 'closed';
   }
   /** The current session id in hex, '0' before the first connection. */
   get sessionId(): string {
     return this.#client?.sessionId ?? '0';
+  }
+  /**
+   * The live ZooKeeper session's id and password: what a second handle needs to attach to it,
+   * which is how zk-election/testing's expireSession() forces an expiry. Keep it secret.
+   */
+  get credentials(): { id: string; password: string } | undefined {
+    const client = this.#client;
+    return client && !client.closed ? { id: client.sessionId, password: client.sessionPassword } : undefined;
   }
   /** The session timeout granted by the server, ms. */
   get negotiatedTimeout(): number {
     const granted = this.#client?.negotiatedTimeout ?? -1;
     return granted > 0 ? granted : this.requestedTimeout;
   }
-  /** Monotonic ms: the latest send time of a request the server answered (see ZkClient.lastContact). */
-  get lastContact(): number {
-    return this.#client?.lastContact ?? -Infinity;
-  }
-  /** The live handle, if any, without waiting. @internal */
-  get current(): ZkClient | undefined {
-    return this.#client && !this.#client.closed ? this.#client : undefined;
+  /** Monotonic ms (on `clock`): the latest send time of a request the server answered, in `epoch` (default: the current one). */
+  lastContact(epoch = this.#epoch): number {
+    return this.isCurrent(epoch) ? this.#client!.lastContact : -Infinity;
   }
 
   /**
-   * The connected handle of the current session, opening a new session first if the last one
-   * expired. Waits at most `connectTimeout` for a new session, and for a suspended one until it
-   * reconnects, expires, or `signal` aborts. The handle is the library's own wrapper.
+   * The connected handle of the current session and its epoch, opening a new session first if
+   * the last one expired. Waits at most `connectTimeout` for a new session, and for a suspended
+   * one until it reconnects, expires, or `signal` aborts.
    *
-   * Many callers may share one opening (every election on a shared session after an expiry): it
-   * belongs to the session, not to the first caller, so one caller's abort only stops that
-   * caller's wait; the opening goes on for the others and ends only with its own timeout or
-   * {@link Session.close}.
+   * An opening is shared by every caller that arrives while it runs (every election on a shared
+   * session after an expiry) and belongs to the session: one caller's abort only ends that
+   * caller's wait; the opening ends with its own timeout or with {@link Session.close}.
    * @internal
    */
-  async client(signal?: AbortSignal): Promise<ZkClient> {
-    throwIfAborted(signal);
-    if (this.#state === 'closed') throw new ClosedError('session');
-    // While a session opens, its handle may still die and be replaced: join the opening rather
-    // than wait on a handle that may never connect.
-    if (this.#opening) return raceAbort(this.#opening, signal);
-    const live = this.current;
-    if (live && this.isConnected) return live;
-    if (live) return this.#awaitReconnect(signal);
-    this.#opening = this.#open().finally(() => {
-      this.#opening = undefined;
+  async connected(signal?: AbortSignal): Promise<{ handle: ZkHandle; epoch: number }> {
+    for (;;) {
+      throwIfAborted(signal);
+      if (this.#state === 'closed') throw new ClosedError('session');
+      if (this.#opening) {
+        await raceAbort(this.#opening, signal);
+        continue;
+      }
+      const live = this.#liveHandle(this.#epoch);
+      if (live) return { handle: live, epoch: this.#epoch };
+      if (this.isCurrent(this.#epoch)) {
+        await this.#nextState(signal);
+        continue;
+      }
+      this.#opening = this.#open().finally(() => {
+        this.#opening = undefined;
+      });
+    }
+  }
+
+  /**
+   * Runs `operation` on a connected handle, retrying connection loss with backoff (bounded by the
+   * `retry` policy), waiting for the reconnection in between. With `epoch`, only on that ZooKeeper
+   * session: once it is gone the call rejects with SESSION_EXPIRED, which means "start over"
+   * (what depended on it, an ephemeral node, went with it). Without, on whatever session is current.
+   * When the handle is connected already the request is sent before this returns.
+   */
+  retrying<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { epoch?: number; signal?: AbortSignal; retries?: number } = {}): Promise<T> {
+    const { epoch, signal } = options;
+    return retry(
+      what,
+      () => {
+        const live = epoch === undefined ? this.#liveHandle(this.#epoch) : this.#liveHandle(epoch);
+        if (live) return operation(live);
+        return this.#attach(epoch, signal).then(operation);
+      },
+      { ...this.#retry, ...(options.retries === undefined ? {} : { retries: options.retries }), signal, logger: this.#log, retryIf: isRetryable },
+    );
+  }
+
+  /**
+   * Deletes a node this session owns, trying until it is gone or the ZooKeeper session of `epoch`
+   * is (its ephemeral nodes went with it). One delete per node however many callers ask; the
+   * request is sent before this returns when connected. Rejects only when the server refuses
+   * (say, NO_AUTH): the node then stays until the session ends.
+   */
+  deleteOwned(path: string, epoch: number): Promise<void> {
+    const key = `${epoch}:${path}`;
+    const running = this.#deleting.get(key);
+    if (running) return running;
+    const deleting = this.retrying('delete own node', (handle) => handle.delete(path), { epoch, retries: Infinity }).catch((error: unknown) => {
+      const code = (error as ZkElectionError).code;
+      if (code === 'NO_NODE' || code === 'SESSION_EXPIRED' || code === 'CLOSED') return;
+      throw error;
     });
-    return raceAbort(this.#opening, signal);
+    this.#deleting.set(key, deleting);
+    void deleting.finally(() => this.#deleting.delete(key)).catch(() => {});
+    return deleting;
   }
 
   /** Closes the session; the server deletes its ephemeral nodes at once. Idempotent. */
@@ -161,7 +229,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.#state === 'closed') return;
     const client = this.#client;
     this.#transition('closed');
-    this.#closing.abort();
+    this.#closing.abort(new ClosedError('session'));
     client?.close();
     this.removeAllListeners();
   }
@@ -170,39 +238,75 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.close();
   }
 
-  /** Opens a new session, trying again while a handle dies before connecting (the binding's spin guard). */
-  async #open(): Promise<ZkClient> {
-    this.#transition('connecting');
-    const deadline = Date.now() + this.connectTimeout;
-    let attempt = 0;
+  /** The handle of `epoch` if it is current and connected now. */
+  #liveHandle(epoch: number): ZkHandle | undefined {
+    return this.isCurrent(epoch) && this.isConnected ? this.#client : undefined;
+  }
+
+  /** Waits until `epoch` is connected again (rejecting once it is gone), or for any connected handle. */
+  async #attach(epoch: number | undefined, signal: AbortSignal | undefined): Promise<ZkHandle> {
+    if (epoch === undefined) return (await this.connected(signal)).handle;
     for (;;) {
-      try {
-        return await this.#openOnce(Math.max(1, deadline - Date.now()));
-      } catch (error) {
-        if (this.#isClosed()) throw new ClosedError('session');
-        const handleDied = error instanceof ClosedError;
-        if (!handleDied || Date.now() >= deadline) {
-          this.#transition('expired');
-          throw handleDied ? new UnreachableError(this.connectString, this.connectTimeout, { cause: error }) : error;
-        }
-        this.#log.debug('new session handle closed before connecting; trying again');
-        attempt += 1;
-        await delay(Math.min(1000, 50 * 2 ** attempt), this.#closing.signal).catch(() => undefined);
-        if (this.#isClosed()) throw new ClosedError('session');
-      }
+      if (this.#state === 'closed') throw new ClosedError('session');
+      if (!this.isCurrent(epoch)) throw errorForReturnCode(-112);
+      const live = this.#liveHandle(epoch);
+      if (live) return live;
+      await this.#nextState(signal);
     }
   }
 
-  async #openOnce(timeoutMs: number): Promise<ZkClient> {
-    const client = new ZkClient({ connect: this.connectString, sessionTimeout: this.requestedTimeout });
+  /** Resolves at the next state change; rejects when `signal` aborts or the session closes. */
+  #nextState(signal: AbortSignal | undefined): Promise<void> {
+    const { signal: until, dispose } = anySignal(signal, this.#closing.signal);
+    return new Promise<void>((resolve, reject) => {
+      const finish = (): void => {
+        this.off('state', onState);
+        until.removeEventListener('abort', onAbort);
+        dispose();
+      };
+      const onState = (): void => (finish(), resolve());
+      const onAbort = (): void => (finish(), reject(abortReason(until)));
+      if (until.aborted) return onAbort();
+      this.on('state', onState);
+      until.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Opens a new session. A handle that dies before it connects (the binding's spin guard) is
+   * replaced, with backoff, within `connectTimeout`; anything else ends the opening at once.
+   */
+  async #open(): Promise<ZkHandle> {
+    this.#transition('connecting');
+    const deadline = performance.now() + this.connectTimeout;
+    try {
+      return await retry('open session', () => this.#openOnce(Math.max(1, deadline - performance.now())), {
+        retries: Infinity,
+        minTimeout: 50,
+        maxTimeout: 1000,
+        maxRetryTime: this.connectTimeout,
+        signal: this.#closing.signal,
+        logger: this.#log,
+        retryIf: (error) => error instanceof ClosedError && !this.#isClosed(),
+      });
+    } catch (error) {
+      if (this.#isClosed()) throw new ClosedError('session');
+      this.#transition('expired');
+      throw error instanceof ClosedError ? new UnreachableError(this.connectString, this.connectTimeout, { cause: error }) : error;
+    }
+  }
+
+  async #openOnce(timeoutMs: number): Promise<ZkHandle> {
+    const client = this.#transport({ connect: this.connectString, sessionTimeout: this.requestedTimeout, clock: this.clock });
     this.#client = client;
-    this.#generation += 1;
+    this.#epoch += 1;
     client.on('connecting', () => this.#onClientConnecting(client));
     client.on('connected', () => this.#onClientConnected(client));
     client.on('closed', (code) => this.#onClientClosed(client, code));
     try {
       await this.#waitConnected(client, timeoutMs);
-      await this.#checkTimeout(client);
+      const granted = client.negotiatedTimeout;
+      if (this.#strict && granted > 0 && granted !== this.requestedTimeout) throw new SessionTimeoutError(this.requestedTimeout, granted);
       for (const { scheme, credentials } of this.#auth) await client.addAuth(scheme, credentials);
     } catch (error) {
       if (this.#client === client) this.#client = undefined;
@@ -214,111 +318,49 @@ export class Session extends EventEmitter<SessionEvents> {
     return client;
   }
 
-  #waitConnected(client: ZkClient, timeoutMs: number): Promise<void> {
+  #waitConnected(client: ZkHandle, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
         clearTimeout(timer);
         client.off('connected', onConnected);
         client.off('closed', onClosed);
+        this.#closing.signal.removeEventListener('abort', onClose);
       };
-      const onConnected = (): void => {
-        cleanup();
-        resolve();
-      };
+      const onConnected = (): void => (cleanup(), resolve());
       const onClosed = (code: number): void => {
         cleanup();
         reject(code === AUTH_FAILED_STATE ? errorForReturnCode(-115) : new ClosedError('session'));
       };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new UnreachableError(this.connectString, this.connectTimeout));
-      }, timeoutMs);
+      const onClose = (): void => (cleanup(), reject(new ClosedError('session')));
+      // A real timer, not the session's clock: this bounds a wait for the network.
+      const timer = setTimeout(() => (cleanup(), reject(new UnreachableError(this.connectString, this.connectTimeout))), timeoutMs);
       timer.unref?.();
       client.on('connected', onConnected);
       client.on('closed', onClosed);
+      this.#closing.signal.addEventListener('abort', onClose, { once: true });
       if (client.connected) onConnected();
     });
   }
 
-  async #checkTimeout(client: ZkClient): Promise<void> {
-    const granted = client.negotiatedTimeout;
-    if (this.#strict && granted > 0 && granted !== this.requestedTimeout) {
-      throw new SessionTimeoutError(this.requestedTimeout, granted);
-    }
+  #onClientConnecting(client: ZkHandle): void {
+    if (client !== this.#client || !this.isConnected) return;
+    this.#log.warn('connection lost, session suspended', { sessionId: client.sessionId });
+    this.#transition('suspended');
   }
 
-  /** Waits for the suspended handle to reconnect; resolves with whatever handle is current then. */
-  #awaitReconnect(signal: AbortSignal | undefined): Promise<ZkClient> {
-    return new Promise((resolve, reject) => {
-      const onState = (state: SessionState): void => {
-        const live = this.current;
-        if ((state === 'reconnected' || state === 'connected') && live) finish(() => resolve(live));
-        else if (state === 'expired' || state === 'closed') finish(() => reject(state === 'expired' ? errorForReturnCode(-112) : new ClosedError('session')));
-      };
-      const finish = (settle: () => void): void => {
-        this.off('state', onState);
-        detach();
-        settle();
-      };
-      const detach = signal ? onAbort(signal, () => finish(() => reject(new AbortedError('wait for reconnection aborted', { cause: signal.reason })))) : () => {};
-      this.on('state', onState);
-    });
+  #onClientConnected(client: ZkHandle): void {
+    // The first connection is announced by #openOnce once credentials are added.
+    if (client !== this.#client || this.#state !== 'suspended') return;
+    this.#log.info('session reconnected', { sessionId: client.sessionId });
+    this.#transition('reconnected');
   }
 
-  #onClientConnecting(client: ZkClient): void {
-    if (client !== this.#client) return;
-    if (this.isConnected) {
-      this.#log.warn('connection lost, session suspended', { sessionId: client.sessionId });
-      this.#transition('suspended');
-    }
-  }
-
-  #onClientConnected(client: ZkClient): void {
-    // The first connection is announced by #open once credentials are added.
-    if (client !== this.#client || this.#state === 'connecting') return;
-    if (this.#state === 'suspended') {
-      this.#log.info('session reconnected', { sessionId: client.sessionId });
-      this.#transition('reconnected');
-    }
-  }
-
-  #onClientClosed(client: ZkClient, code: number): void {
+  #onClientClosed(client: ZkHandle, code: number): void {
     // While opening, #openOnce decides what a closed handle means.
     if (client !== this.#client || this.#state === 'closed' || this.#state === 'connecting') return;
-    this.#log.warn(code === EXPIRED_STATE ? 'session expired' : 'session handle closed', { sessionId: client.sessionId, code });
+    this.#log.warn('session expired', { sessionId: client.sessionId, code });
     this.#client = undefined;
     this.#transition('expired');
-    void this.#bury(client.sessionId, client.sessionPassword);
-  }
-
-  /**
-   * The binding also closes a handle with -112 when its poll loop spins after a reconnect (see
-   * zk-client.ts), while the server may still hold the session and our ephemeral nodes, which
-   * would then block successors until the session timeout. So after any such close we attach a
-   * handle to the old session and close it: the server ends the session and deletes its nodes at
-   * once. If the session had really expired, the attach is refused and nothing changes.
-   */
-  async #bury(id: string, password: string): Promise<void> {
-    if (!id || id === '0' || password.length !== 32) return;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      let twin: ZkClient;
-      try {
-        twin = new ZkClient({ connect: this.connectString, sessionTimeout: this.requestedTimeout, session: { id, password } });
-      } catch {
-        return;
-      }
-      const outcome = await new Promise<'connected' | 'closed' | 'timeout'>((resolve) => {
-        const timer = setTimeout(() => resolve('timeout'), this.connectTimeout);
-        twin.once('connected', () => (clearTimeout(timer), resolve('connected')));
-        twin.once('closed', () => (clearTimeout(timer), resolve('closed')));
-      });
-      twin.close();
-      if (outcome !== 'closed' || twin.closeCode === 0) {
-        this.#log.info('closed the previous session on the server', { sessionId: id, outcome });
-        return;
-      }
-      await delay(100 * 2 ** attempt).catch(() => undefined);
-    }
   }
 
   /** A method, not a field comparison, so that TypeScript does not narrow it across awaits. */
@@ -332,6 +374,25 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#state = to;
     this.emit('state', to, previous);
   }
+}
+
+/** One signal for "the caller gave up or the session closed"; dispose() detaches it. */
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  if (!a) return { signal: b, dispose: () => {} };
+  const controller = new AbortController();
+  const onA = (): void => controller.abort(a.reason);
+  const onB = (): void => controller.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
 }
 
 /** A Session handed in by the caller is shared and never closed by us; a string opens our own. */

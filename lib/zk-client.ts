@@ -1,51 +1,32 @@
 /**
- * The only importer of the `zookeeper` package (the native binding to ZooKeeper's C client).
+ * The only importer of the `zookeeper` package (the native binding to ZooKeeper's C client), and
+ * the default Transport of a Session.
  *
  * One ZkClient owns one native handle, which is one ZooKeeper session. We build on the callback
  * functions (`a_*`, `aw_*`) because the package's promise layer turns return codes into strings;
  * here every `rc` goes through the one table in errors.ts. Once the handle reports `close`
  * (expiry is `close` with state -112) it is never touched again: the binding's README warns that
  * doing so can crash the process, so every call checks `closed` first and throws ClosedError.
+ *
+ * The binding is loaded on the first handle, not at import: `import 'zk-election'` stays cheap
+ * for a process that only formats a participant list or checks options.
  */
-import ZooKeeperModule from 'zookeeper';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
-import { monotonicNow } from './clock.js';
+import { createRequire } from 'node:module';
+import type { Clock } from './clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError } from './errors.js';
-
-/** The stat structure as the binding returns it. */
-export interface Stat {
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  ctime: Date;
-  mtime: Date;
-  version: number;
-  cversion: number;
-  aversion: number;
-  /** The owning session id in hex, or '0' for a persistent node. */
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-  createdInThisSession: boolean;
-}
-
-export type WatchEventType = 'created' | 'deleted' | 'changed' | 'child' | 'notwatching';
-export interface WatchEvent {
-  type: WatchEventType;
-  path: string;
-}
-export type Watcher = (event: WatchEvent) => void;
-
-export interface Acl {
-  perms: number;
-  scheme: string;
-  auth: string;
-}
-
-export const CreateMode = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3, CONTAINER: 4 } as const;
-export type CreateModeValue = (typeof CreateMode)[keyof typeof CreateMode];
-export const Perms = { READ: 1, WRITE: 2, CREATE: 4, DELETE: 8, ADMIN: 16, ALL: 31 } as const;
+import {
+  EXPIRED_STATE,
+  type Acl,
+  type CreateModeValue,
+  type HandleEvents,
+  type HandleOptions,
+  type Stat,
+  type Watcher,
+  type WatchEventType,
+  type ZkHandle,
+} from './zk-handle.js';
 
 type Rc = number;
 interface NativeHandle {
@@ -60,6 +41,7 @@ interface NativeHandle {
   a_get_children(path: string, watch: boolean, cb: (rc: Rc, error: string, children: string[]) => void): void;
   aw_get_children(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, children: string[]) => void): void;
   a_delete_(path: string, version: number, cb: (rc: Rc, error: string) => void): void;
+  a_set(path: string, data: Buffer, version: number, cb: (rc: Rc, error: string, stat: Stat) => void): void;
   a_sync(path: string, cb: (rc: Rc, error: string) => void): void;
   a_set_acl(path: string, version: number, acl: Acl[], cb: (rc: Rc, error: string) => void): void;
   add_auth(scheme: string, auth: string, cb: (rc: Rc, error: string) => void): void;
@@ -70,52 +52,46 @@ interface NativeHandle {
   setLogger(logger: boolean): void;
 }
 type NativeWatcher = (type: number, state: number, path: string) => void;
-const NativeZooKeeper = ZooKeeperModule as unknown as new (config: Record<string, unknown>) => NativeHandle;
+type NativeConstructor = new (config: Record<string, unknown>) => NativeHandle;
 
-const EVENT_TYPES: Readonly<Record<number, WatchEventType>> = { 1: 'created', 2: 'deleted', 3: 'changed', 4: 'child', [-2]: 'notwatching' };
+let nativeConstructor: NativeConstructor | undefined;
+function loadBinding(): NativeConstructor {
+  nativeConstructor ??= createRequire(import.meta.url)('zookeeper') as NativeConstructor;
+  return nativeConstructor;
+}
+
+const EVENT_TYPES: Readonly<Record<number, WatchEventType>> = { 1: 'created', 2: 'deleted', 3: 'changed', 4: 'child' };
 const SESSION_EVENT = -1;
-export const EXPIRED_STATE = -112;
-export const AUTH_FAILED_STATE = -113;
 
-export interface ZkClientOptions {
-  /** `host:port,...[/chroot]` */
-  connect: string;
-  /** Requested session timeout, ms. */
-  sessionTimeout: number;
-  /** Attach to an existing session (a test's way to force expiry, and a session handover). */
-  session?: { id: string; password: string };
-}
-
-export interface ZkClientEvents {
-  connected: [];
-  connecting: [];
-  /** The handle is gone: 0 when we closed it, -112 on expiry, -113 on auth failure. */
-  closed: [code: number];
-}
-
-/** Counts of requests sent, for the library's own figures (benchmarks, footprint). */
-export interface RequestCounters {
-  total: number;
-  byOperation: Record<string, number>;
+/** The default Transport: a native handle. */
+export function nativeTransport(options: HandleOptions): ZkHandle {
+  return new ZkClient(options);
 }
 
 /** One native handle = one ZooKeeper session. */
-export class ZkClient extends EventEmitter<ZkClientEvents> {
+export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   readonly connectString: string;
+  readonly #clock: Clock;
   #native: NativeHandle;
   #closed = false;
   #sessionId = '0';
+  #password = '';
   #closeCode: number | undefined;
   #lastContact: number;
   #pending = new Set<(error: Error) => void>();
-  readonly counters: RequestCounters = { total: 0, byOperation: {} };
 
-  constructor(options: ZkClientOptions) {
+  /** A twin attached only to close an old session (buryOldSession) buries nothing itself. */
+  readonly #isTwin: boolean;
+
+  constructor(options: HandleOptions, twin = false) {
     super();
+    this.#isTwin = twin;
     // Every election sharing this client listens on it (one waiter or leadership each): thousands is normal, not a leak.
     this.setMaxListeners(0);
     this.connectString = options.connect;
-    this.#lastContact = monotonicNow();
+    this.#clock = options.clock;
+    this.#lastContact = this.#clock.now();
+    this.#connectingSince = this.#lastContact;
     const config: Record<string, unknown> = {
       connect: options.connect,
       timeout: options.sessionTimeout,
@@ -134,7 +110,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       config.client_password = options.session.password;
     }
     try {
-      this.#native = new NativeZooKeeper(config);
+      this.#native = new (loadBinding())(config);
       this.#native.setLogger(false);
     } catch (error) {
       throw new InvalidConnectStringError(options.connect, (error as Error).message);
@@ -167,7 +143,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return this.#sessionId;
   }
   get sessionPassword(): string {
-    return this.#closed ? '' : this.#native.client_password;
+    if (!this.#closed) this.#password = this.#native.client_password;
+    return this.#closed ? '' : this.#password;
   }
   /** The session timeout the server negotiated, ms (the requested one until connected). */
   get negotiatedTimeout(): number {
@@ -219,6 +196,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return this.#call('delete', path, (done) => this.#native.a_delete_(path, version, (rc) => done(rc, undefined)));
   }
 
+  setData(path: string, data: Buffer, version = -1): Promise<Stat> {
+    return this.#call('setData', path, (done) => this.#native.a_set(path, data, version, (rc, _e, stat) => done(rc, stat)));
+  }
+
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */
   sync(path: string): Promise<void> {
     return this.#call('sync', path, (done) => this.#native.a_sync(path, (rc) => done(rc, undefined)));
@@ -243,9 +224,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   #call<T>(operation: string, path: string | undefined, start: (done: (rc: Rc, value: T) => void) => void): Promise<T> {
     if (this.#closed) return Promise.reject(new ClosedError(`ZooKeeper session ${this.sessionId}`));
-    this.counters.total += 1;
-    this.counters.byOperation[operation] = (this.counters.byOperation[operation] ?? 0) + 1;
-    const sentAt = monotonicNow();
+    const sentAt = this.#clock.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const fail = (error: Error): void => {
@@ -271,7 +250,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (sentAt > this.#lastContact) this.#lastContact = sentAt;
   }
 
-  #connectingSince = monotonicNow();
+  #connectingSince = 0;
   #placeholder: number | undefined;
 
   #releasePlaceholder(): void {
@@ -286,7 +265,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     // the new socket given the same descriptor number, the binding would keep polling the stale
     // registration and spin (see quarantineFreedDescriptor); holding the number prevents that.
     this.#placeholder ??= holdLowestDescriptor();
-    this.#connectingSince = monotonicNow();
+    this.#connectingSince = this.#clock.now();
     this.emit('connecting');
   }
 
@@ -294,6 +273,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (this.#closed) return;
     this.#releasePlaceholder();
     this.#sessionId = this.#native.client_id;
+    this.#password = this.#native.client_password;
     // The server renewed the session while handling our (re)connect request, which we sent
     // no earlier than the moment we started connecting: a conservative contact time.
     this.#noteContact(this.#connectingSince);
@@ -308,9 +288,41 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (code === EXPIRED_STATE) quarantineFreedDescriptor();
     const error = code === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`);
     for (const fail of [...this.#pending]) fail(error);
+    // Not closed by us: the server may still hold the session (see buryOldSession).
+    if (code !== 0 && !this.#isTwin) void buryOldSession(this.connectString, this.#sessionId, this.#password, this.#clock);
     this.emit('closed', code);
   }
 }
+
+/**
+ * The binding also closes a handle with -112 when its poll loop spins after a reconnect (see
+ * `response_counter_limit` above), while the server may still hold the session and our ephemeral
+ * nodes, which would then block successors until the session timeout. So after any close we did
+ * not ask for, we attach a twin handle to the old session and close it: the server ends the
+ * session and deletes its nodes at once. If the session had really expired, the attach is refused
+ * and nothing changes. Bounded: three attempts, each at most a few seconds.
+ */
+async function buryOldSession(connect: string, id: string, password: string, clock: Clock): Promise<void> {
+  if (!id || id === '0' || password.length !== 32) return;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    let twin: ZkClient;
+    try {
+      twin = new ZkClient({ connect, sessionTimeout: 4000, session: { id, password }, clock }, true);
+    } catch {
+      return;
+    }
+    const outcome = await new Promise<'connected' | 'closed' | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), BURY_WAIT_MS);
+      timer.unref();
+      twin.once('connected', () => (clearTimeout(timer), resolve('connected')));
+      twin.once('closed', () => (clearTimeout(timer), resolve('closed')));
+    });
+    twin.close();
+    if (outcome !== 'closed' || twin.closeCode === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
+  }
+}
+const BURY_WAIT_MS = 5000;
 
 /**
  * After the binding's spin guard kills a handle, libuv's poll registration for that socket's

@@ -1,12 +1,12 @@
 /** Small node-level helpers shared by the recipe and the CLI. */
 import { NoNodeError, type ZkElectionError } from './errors.js';
-import { CreateMode, type Acl, type ZkClient } from './zk-client.js';
+import { CreateMode, type Acl, type ZkHandle } from './zk-handle.js';
 
 /**
  * Creates `path` and its missing ancestors as persistent nodes with empty data (the binding's own
  * mkdirp fills them with junk). A concurrent creator is fine: NODE_EXISTS counts as done.
  */
-export async function ensurePath(client: ZkClient, path: string, acl?: Acl[]): Promise<void> {
+export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[]): Promise<void> {
   const parts = path.split('/').filter(Boolean);
   for (let i = 1; i <= parts.length; i += 1) {
     const prefix = `/${parts.slice(0, i).join('/')}`;

@@ -142,7 +142,7 @@ class Demo {
   }
 
   async #table(title: string): Promise<void> {
-    const list = await readParticipants(await this.#observer!.client(), PATH);
+    const list = await this.#observer!.retrying('list', (handle) => readParticipants(handle, PATH));
     this.say(title);
     this.io.stdout.write(participantsTable(list).replace(/^(?=.)/gm, '   '));
   }
@@ -152,7 +152,7 @@ class Demo {
     const deadline = performance.now() + STEP_TIMEOUT_MS;
     for (;;) {
       if (this.#stop.signal.aborted) throw new Error('demo interrupted');
-      const list = await readParticipants(await this.#observer!.client(this.#stop.signal), PATH);
+      const list = await this.#observer!.retrying('list', (handle) => readParticipants(handle, PATH), { signal: this.#stop.signal });
       if (done(list)) return list;
       if (performance.now() > deadline) throw new Error(`gave up waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -8,7 +8,7 @@ import { participantToJson, readParticipants, type Participant } from '../partic
 import { Session, type SessionOptions } from '../session.js';
 import { participantsLine, participantsTable } from './format.js';
 import { EXIT, type CliIo } from './io.js';
-import type { ZkClient } from '../zk-client.js';
+import type { ZkHandle } from '../zk-handle.js';
 
 export async function watchParticipants(path: string, options: SessionOptions, io: CliIo, json: boolean): Promise<number> {
   const stop = new AbortController();
@@ -21,10 +21,13 @@ export async function watchParticipants(path: string, options: SessionOptions, i
     while (!stop.signal.aborted) {
       const changed = nextChange(session, stop.signal);
       // Ctrl-C while reconnecting ends the view (exit 0); losing ZooKeeper for good is exit 3.
-      const client = await session.client(stop.signal).catch((error: unknown) => {
-        if (stop.signal.aborted) return undefined;
-        throw error;
-      });
+      const client = await session.connected(stop.signal).then(
+        ({ handle }) => handle,
+        (error: unknown) => {
+          if (stop.signal.aborted) return undefined;
+          throw error;
+        },
+      );
       if (!client) break;
       const participants = await listAndWatch(client, path, changed.fire);
       if (participants) render(io, path, participants, json);
@@ -39,7 +42,7 @@ export async function watchParticipants(path: string, options: SessionOptions, i
 }
 
 /** Lists with a child watch (or an exists watch while the path is absent); undefined after connection loss. */
-async function listAndWatch(client: ZkClient, path: string, fire: () => void): Promise<Participant[] | undefined> {
+async function listAndWatch(client: ZkHandle, path: string, fire: () => void): Promise<Participant[] | undefined> {
   try {
     const children = await client.getChildren(path, fire);
     return await readParticipants(client, path, children);

@@ -10,3 +10,6 @@ export { TestingError, ZooKeeperNotFoundError, ServerTimeoutError, type TestingE
 export { fourLetter, parseMode, type ServerMode } from './four-letter.js';
 export { logTail } from './log-tail.js';
 export { ServerExitedError, type LocalServer } from './server.js';
+export { expireSession, type ExpireSessionOptions } from './expire.js';
+export { MemoryZooKeeper, type MemoryZooKeeperOptions, type SessionTarget } from './memory/server.js';
+export { ManualClock } from './memory/manual-clock.js';

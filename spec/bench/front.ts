@@ -3,6 +3,7 @@
  * timed, so that both ends of a measurement read the same clock.
  */
 import { electLeader, Session, type Leadership } from '../../lib/index.js';
+import { countingTransport, newCounts } from '../support/counting-transport.js';
 import { until } from './timing.js';
 
 export interface FrontCandidate {
@@ -19,20 +20,19 @@ const SETTLE_MS = 15_000;
  * with its watch registered on the server (or leads): no join traffic overlaps the next figure.
  */
 export async function joinFront(path: string, connect: string, stop: AbortSignal): Promise<FrontCandidate> {
-  const session = await Session.connect({ connect });
+  const counts = newCounts();
+  const session = await Session.connect({ connect, transport: countingTransport(counts) });
   let led = false;
   const leadership = electLeader(path, { connect: session, signal: stop });
   leadership.then(
     () => (led = true),
     () => {},
   );
-  const client = session.current;
-  if (!client) throw new Error('session closed right after connecting');
   // A waiting candidate sends create, get (its own node), getChildren, then get with a watch.
-  const ops = client.counters.byOperation;
+  const ops = counts.byOperation;
   await until(() => led || ((ops.getChildren ?? 0) >= 1 && (ops.get ?? 0) >= 2), SETTLE_MS, `candidate joining ${path}`);
   // Requests on one session are answered in order: after this reply the watch is registered.
-  await client.exists(path);
+  await session.retrying('barrier', (handle) => handle.exists(path));
   return { session, leadership, isLeader: () => led };
 }
 

@@ -9,6 +9,7 @@ import { createHook } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Election, electLeader, listParticipants, Session, type Leadership } from '../../lib/index.js';
+import { countingTransport, newCounts, type RequestCounts } from '../support/counting-transport.js';
 import type { CountersResult, ParticipantsResult, PopulateArgs, Reply, Request, ResignResult, UsageResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
 
@@ -27,10 +28,22 @@ createHook({
 }).enable();
 
 const elections: Election[] = [];
+/**
+ * Each election's session (one per election, or the shared one), counting its requests through a
+ * counting transport: the library itself keeps no counters.
+ */
+const sessions: Session[] = [];
+const counts: RequestCounts[] = [];
 /** Requests the bench itself sent on each election's session (the barrier), subtracted from the counts. */
 const ownRequests: number[] = [];
-let shared: Session | undefined;
+let shared: { session: Session; counts: RequestCounts } | undefined;
 let sharedOwnRequests = 0;
+
+async function countedSession(connect: string, sessionTimeout?: number): Promise<{ session: Session; counts: RequestCounts }> {
+  const counted = newCounts();
+  const session = await Session.connect({ connect, transport: countingTransport(counted), ...(sessionTimeout === undefined ? {} : { sessionTimeout }) });
+  return { session, counts: counted };
+}
 const leaderships: Leadership[] = [];
 const rawClients: RawClient[] = [];
 let rawSessionCount = 0;
@@ -47,14 +60,17 @@ function firstPlace(election: Election): Promise<void> {
 }
 
 async function populate(args: PopulateArgs): Promise<{ placed: number }> {
-  if (args.shared) shared ??= await Session.connect({ connect: args.connect });
+  if (args.shared) shared ??= await countedSession(args.connect);
   const placed: Array<Promise<void>> = [];
+  const own = args.shared ? [] : await Promise.all(Array.from({ length: args.count }, () => countedSession(args.connect, args.sessionTimeout)));
   for (let i = 0; i < args.count; i += 1) {
+    const mine = shared ?? own[i]!;
+    sessions.push(mine.session);
+    counts.push(mine.counts);
     const election = new Election(args.path, {
-      connect: shared ?? args.connect,
+      connect: mine.session,
       id: `${args.idPrefix}-${elections.length}`,
       requeue: args.requeue,
-      ...(args.shared || args.sessionTimeout === undefined ? {} : { sessionTimeout: args.sessionTimeout }),
     });
     election.on('error', (error) => errors.push(error.message));
     elections.push(election);
@@ -72,17 +88,17 @@ async function populate(args: PopulateArgs): Promise<{ placed: number }> {
  * this returns, every watch its candidates asked for before it is registered on the server.
  */
 async function barrier(args: { path: string }): Promise<void> {
-  if (shared?.current) {
+  if (shared) {
     sharedOwnRequests += 1;
-    await shared.current.exists(args.path);
+    await shared.session.retrying('barrier', (handle) => handle.exists(args.path));
     return;
   }
   await Promise.all(
-    elections.map(async (election, i) => {
-      const client = election.session?.current;
-      if (!client) return;
+    elections.map(async (_election, i) => {
+      const session = sessions[i];
+      if (!session || session.state === 'closed') return;
       ownRequests[i] = (ownRequests[i] ?? 0) + 1;
-      await client.exists(args.path);
+      await session.retrying('barrier', (handle) => handle.exists(args.path));
     }),
   );
 }
@@ -93,13 +109,13 @@ function counters(): CountersResult {
     for (const [op, count] of Object.entries(ops)) byOperation[op] = (byOperation[op] ?? 0) + count;
   };
   if (shared) {
-    const c = shared.current?.counters ?? { total: 0, byOperation: {} };
+    const c = shared.counts;
     add(c.byOperation);
     byOperation.exists = (byOperation.exists ?? 0) - sharedOwnRequests;
     return { perCandidate: [], total: c.total - sharedOwnRequests, byOperation };
   }
   const perCandidate = elections.map((election, index) => {
-    const c = election.session?.current?.counters ?? { total: 0, byOperation: {} };
+    const c = counts[index] ?? newCounts();
     const mine = ownRequests[index] ?? 0;
     add(c.byOperation);
     byOperation.exists = (byOperation.exists ?? 0) - mine;
@@ -119,6 +135,7 @@ async function resign(): Promise<ResignResult> {
 
 async function leave(args: { index: number }): Promise<void> {
   await elections[args.index]?.close();
+  if (!shared) await sessions[args.index]?.close();
 }
 
 function usage(args: { gc?: boolean }): UsageResult {
@@ -138,7 +155,7 @@ function usage(args: { gc?: boolean }): UsageResult {
 
 async function close(): Promise<void> {
   await Promise.allSettled(elections.map((election) => election.close()));
-  await shared?.close();
+  await Promise.allSettled(sessions.map((session) => session.close()));
   for (const client of rawClients) client.close();
 }
 

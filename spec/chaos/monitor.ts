@@ -25,9 +25,8 @@ async function list(n: number): Promise<void> {
   const signal = AbortSignal.timeout(LIST_TIMEOUT_MS);
   const reply: Omit<ListingLine, 'at'> = { event: 'listing', n };
   try {
-    const client = await session.client(signal);
     const listing = (async () => {
-      await client.sync(config.path).catch(() => undefined);
+      await session.retrying('sync', (handle) => handle.sync(config.path), { signal }).catch(() => undefined);
       return listParticipants(config.path, { connect: session, signal });
     })();
     const timeout = new Promise<never>((_, reject) => {

@@ -3,8 +3,10 @@
  * the herd-free watch layout as the server itself reports it, and typed errors.
  */
 import { Election, electLeader, getLeader, listParticipants, runAsLeader, Session } from '../../lib/index.js';
-import { CreateMode } from '../../lib/zk-client.js';
-import { closedPort, expireSession, openClient } from '../support/clients.js';
+import { CreateMode } from '../../lib/zk-handle.js';
+import { expireSession } from 'zk-election/testing';
+import { closedPort, openClient } from '../support/clients.js';
+import { countingTransport, newCounts, type RequestCounts } from '../support/counting-transport.js';
 import { abortedWithin, waitFor } from '../support/processes.js';
 import { useZooKeeper, uniquePath } from '../support/zookeeper.js';
 
@@ -62,26 +64,39 @@ test('five participants in five sessions: exactly one leader at a time, in join 
   expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
 });
 
-test('20 waiting candidates: each node watched by exactly one session, the parent by none; a resignation wakes one', async () => {
+test('20 waiting candidates: each node watched by its owner and its successor only, the parent by none; a resignation wakes one', async () => {
   const path = uniquePath();
-  const elections = await candidates(path, 21, 'w');
+  const counted: Array<{ session: Session; counts: RequestCounts }> = [];
+  const elections: Election[] = [];
+  for (let i = 0; i < 21; i += 1) {
+    const counts = newCounts();
+    const session = await Session.connect({ connect: zk.connectString, transport: countingTransport(counts) });
+    cleanup.push(() => session.close());
+    counted.push({ session, counts });
+    const election = new Election(path, { connect: session, id: `w${i}`, requeue: false });
+    cleanup.push(() => election.close());
+    await election.start();
+    elections.push(election);
+  }
   const leader = await elections[0]!.waitForLeadership(within(10_000));
-  const nodes = (await listParticipants(path, { connect: zk.connectString })).map((p) => p.node);
+  const listed = await listParticipants(path, { connect: zk.connectString });
 
+  // Two watches per candidate: its own node (deletion, step-down requests) and its predecessor.
   const watchers = parseWatchesByPath(await zk.ensemble.servers[0]!.fourLetter('wchp'));
   expect(watchers.get(path)).toBeUndefined();
-  for (const [index, node] of nodes.entries()) {
-    const expected = index < nodes.length - 1 ? 1 : 0; // the newest candidate has no successor
-    expect({ node: index, sessions: watchers.get(node)?.length ?? 0 }).toEqual({ node: index, sessions: expected });
+  for (const [index, participant] of listed.entries()) {
+    const successor = listed[index + 1];
+    const expected = [participant.sessionId, ...(successor ? [successor.sessionId] : [])].map((id) => `0x${id}`).sort();
+    expect({ node: index, sessions: [...(watchers.get(participant.node) ?? [])].sort() }).toEqual({ node: index, sessions: expected });
   }
 
-  const before = elections.map((e) => e.session!.current!.counters.total);
+  const before = counted.map((c) => c.counts.total);
   await leader.resign();
   await elections[1]!.waitForLeadership(within(10_000));
   // A round trip on every other session: any notification the deletion caused reaches its
   // session before the reply to a later request, so after this nobody can still be waking up.
-  await Promise.all(elections.slice(2).map((e) => e.session!.current!.sync('/')));
-  const worked = elections.slice(2).filter((e, i) => e.session!.current!.counters.total - before[i + 2]! > 1);
+  await Promise.all(counted.slice(2).map((c) => c.session.retrying('sync', (handle) => handle.sync('/'))));
+  const worked = elections.slice(2).filter((_e, i) => counted[i + 2]!.counts.total - before[i + 2]! > 1);
   expect(worked.map((e) => e.id)).toEqual([]);
 });
 
@@ -129,7 +144,7 @@ test('a forced session expiry ends leadership with session-expired; Election req
   await election.start();
   const first = await election.waitForLeadership(within(10_000));
   const oldSession = election.session!.sessionId;
-  await expireSession(zk.connectString, election.session!.current!);
+  await expireSession(election.session!);
   await abortedWithin(first.signal, 15_000);
   expect((first.signal.reason as { reason: string }).reason).toBe('session-expired');
   expect(first.isValid()).toBe(false);
@@ -150,7 +165,7 @@ test('elections on one shared Session all rejoin on one fresh session after it e
   }
   const first = await elections[0]!.waitForLeadership(within(10_000));
   const oldSession = session.sessionId;
-  await expireSession(zk.connectString, session.current!);
+  await expireSession(session);
   await abortedWithin(first.signal, 15_000);
   await waitFor(async () => {
     const listed = await listParticipants(path, { connect: zk.connectString });
@@ -165,19 +180,19 @@ test('elections on one shared Session all rejoin on one fresh session after it e
 test("a shared Session's reopening belongs to the session: one caller's abort does not fail the others", async () => {
   const session = await Session.connect({ connect: zk.connectString, sessionTimeout: 2000 });
   cleanup.push(() => session.close());
-  await expireSession(zk.connectString, session.current!);
+  await expireSession(session);
   expect(session.state).toBe('expired');
   const impatient = new AbortController();
-  const first = session.client(impatient.signal);
-  const second = session.client();
-  const third = session.client();
+  const first = session.connected(impatient.signal);
+  const second = session.connected();
+  const third = session.connected();
   impatient.abort(new Error('caller gave up'));
   await expect(first).rejects.toMatchObject({ code: 'ABORTED' });
-  const handle = await second;
-  expect(await third).toBe(handle);
+  const { handle, epoch } = await second;
+  expect((await third).epoch).toBe(epoch);
   expect(handle.connected).toBe(true);
   expect(session.state).toBe('connected');
-  expect(session.current).toBe(handle);
+  expect(session.isCurrent(epoch)).toBe(true);
 });
 
 test('abort and timeout while waiting reject with ABORTED / TIMEOUT and leave no node behind', async () => {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Election, electLeader, Perms, type Leadership } from '../../lib/index.js';
-import { CreateMode } from '../../lib/zk-client.js';
+import { CreateMode } from '../../lib/zk-handle.js';
 import { openClient } from '../support/clients.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { abortedWithin, killAllTracked, onceEvent, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';

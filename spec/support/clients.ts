@@ -1,11 +1,12 @@
 /** Bare clients and ports for tests that need to act beside the library (foreign nodes, forced expiry). */
 import { createServer } from 'node:net';
+import { systemClock } from '../../lib/clock.js';
 import { ZkClient } from '../../lib/zk-client.js';
 import { settleWithin } from './processes.js';
 
 /** A connected bare client; the caller closes it. */
 export async function openClient(connect: string, sessionTimeout = 4000): Promise<ZkClient> {
-  const client = new ZkClient({ connect, sessionTimeout });
+  const client = new ZkClient({ connect, sessionTimeout, clock: systemClock });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no connection to ${connect} within 10 s`)), 10_000);
     client.once('connected', () => {
@@ -46,7 +47,7 @@ export async function expireSession(connect: string, client: ZkClient, attempts 
 }
 
 async function closeTwin(connect: string, client: ZkClient): Promise<void> {
-  const twin = new ZkClient({ connect, sessionTimeout: client.negotiatedTimeout, session: { id: client.sessionId, password: client.sessionPassword } });
+  const twin = new ZkClient({ connect, sessionTimeout: client.negotiatedTimeout, session: { id: client.sessionId, password: client.sessionPassword }, clock: systemClock }, true);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       twin.close();

@@ -1,0 +1,51 @@
+/**
+ * Forcing a session to expire on a real server, the standard way: attach a second handle to the
+ * same session (its id and password) and close that handle; the server ends the session and
+ * deletes its ephemeral nodes at once. Retried until the session itself has heard of the expiry,
+ * because the two handles race: if the original reconnects in between, the server moves the
+ * session back to it, the twin's close never reaches the server, and the session lives on.
+ */
+import { systemClock } from '../clock.js';
+import type { Session } from '../session.js';
+import { settlesWithin } from '../wait.js';
+import { ZkClient } from '../zk-client.js';
+import { ServerTimeoutError, TestingError } from './errors.js';
+
+export interface ExpireSessionOptions {
+  /** Where to attach the twin. @default the session's own connection string */
+  connect?: string;
+  /** Tries before giving up. @default 5 */
+  attempts?: number;
+}
+
+/** Expires `session` on the server; resolves once `session.state` is 'expired'. */
+export async function expireSession(session: Session, options: ExpireSessionOptions = {}): Promise<void> {
+  const connect = options.connect ?? session.connectString;
+  const attempts = options.attempts ?? 5;
+  const credentials = session.credentials;
+  if (!credentials) throw new TestingError('expireSession: the session has no live ZooKeeper session to expire', 'NOT_RUNNING');
+  const expired = new Promise<void>((resolve) => {
+    const onState = (state: string): void => {
+      if (state !== 'expired' && state !== 'closed') return;
+      session.off('state', onState);
+      resolve();
+    };
+    session.on('state', onState);
+  });
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    await closeTwin(connect, credentials, session.negotiatedTimeout);
+    if (await settlesWithin(expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
+  }
+  throw new ServerTimeoutError(`session ${credentials.id} did not expire after ${attempts} attempts`);
+}
+
+async function closeTwin(connect: string, credentials: { id: string; password: string }, timeout: number): Promise<void> {
+  const twin = new ZkClient({ connect, sessionTimeout: timeout, session: credentials, clock: systemClock }, true);
+  const connected = new Promise<boolean>((resolve) => {
+    twin.once('connected', () => resolve(true));
+    twin.once('closed', () => resolve(false));
+  });
+  // Refused (the session is gone already) or no answer: the caller's wait for the expiry decides.
+  await Promise.race([connected, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref())]);
+  twin.close();
+}

@@ -1,0 +1,201 @@
+/**
+ * A close, an abort or a session loss at every await point of join, campaign, requeue and resign
+ * (enumerated, not random), against the in-memory ZooKeeper. After each: no node of the subject
+ * is left once close() (or the abort) has resolved, the election ends `closed`, and no promise
+ * it handed out is left pending. The same races against a real server are in
+ * spec/integration/races.test.ts.
+ */
+import { Election, electLeader, type Leadership, type Session } from 'zk-election';
+import { deliver, FAST_RETRY, leftovers, newWorld, openSession, runUntil, track, type Tracked, type World } from '../support/interleave.js';
+
+const PATH = '/jobs/interleaved';
+type Fault = 'close' | 'expire' | 'disconnect';
+
+interface Subject {
+  session: Session;
+  /** The Election under test (electLeader's is hidden: then undefined). */
+  election: Election | undefined;
+  tracked: Tracked[];
+  errors: Error[];
+  /** What the scenario's act is for: reached without a fault. */
+  reached(): boolean;
+  /** close() for an Election, abort() for electLeader. */
+  stop(): Tracked;
+}
+
+interface Scenario {
+  name: string;
+  /** Prepares the precondition (stepping as needed), then starts the act without delivering anything. */
+  begin(world: World): Promise<Subject>;
+}
+
+async function leader(world: World, id: string): Promise<Election> {
+  const session = await openSession(world);
+  world.others.push(session);
+  const election = new Election(PATH, { connect: session, id, retry: FAST_RETRY });
+  const started = track(`${id} start`, election.start());
+  await runUntil(world, () => started.settled && election.state === 'leading');
+  return election;
+}
+
+async function follower(world: World, id: string): Promise<Election> {
+  const session = await openSession(world);
+  world.others.push(session);
+  const election = new Election(PATH, { connect: session, id, retry: FAST_RETRY });
+  const started = track(`${id} start`, election.start());
+  await runUntil(world, () => started.settled && election.state === 'waiting');
+  return election;
+}
+
+function electionSubject(session: Session, election: Election, tracked: Tracked[], reached: () => boolean): Subject {
+  const errors: Error[] = [];
+  election.on('error', (error) => errors.push(error));
+  return { session, election, tracked, errors, reached, stop: () => track('close', election.close()) };
+}
+
+async function startedSubject(world: World, until: (e: Election) => boolean): Promise<{ session: Session; election: Election; tracked: Tracked[] }> {
+  const session = await openSession(world);
+  const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
+  const tracked = [track('start', election.start())];
+  await runUntil(world, () => until(election));
+  tracked.push(track('waitForLeadership', election.waitForLeadership()));
+  return { session, election, tracked };
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'join, alone',
+    async begin(world) {
+      const session = await openSession(world);
+      const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
+      const tracked = [track('start', election.start()), track('waitForLeadership', election.waitForLeadership())];
+      return electionSubject(session, election, tracked, () => election.state === 'leading');
+    },
+  },
+  {
+    name: 'join, behind a leader',
+    async begin(world) {
+      await leader(world, 'L');
+      const session = await openSession(world);
+      const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
+      const tracked = [track('start', election.start())];
+      return electionSubject(session, election, tracked, () => election.state === 'waiting');
+    },
+  },
+  {
+    name: 'campaign: the predecessor resigns',
+    async begin(world) {
+      const l = await leader(world, 'L');
+      const { session, election, tracked } = await startedSubject(world, (e) => e.state === 'waiting');
+      tracked.push(track('L resign', l.leadership!.resign()));
+      return electionSubject(session, election, tracked, () => election.state === 'leading');
+    },
+  },
+  {
+    name: 'requeue: our node is deleted while leading',
+    async begin(world) {
+      const { session, election, tracked } = await startedSubject(world, (e) => e.state === 'leading');
+      world.memory.deleteNode(election.node!);
+      return electionSubject(session, election, tracked, () => election.state === 'leading' && election.leadership?.term === 2);
+    },
+  },
+  {
+    name: 'resign and requeue behind a waiting candidate',
+    async begin(world) {
+      const { session, election, tracked } = await startedSubject(world, (e) => e.state === 'leading');
+      const w = await follower(world, 'W');
+      tracked.push(track('resign', election.leadership!.resign()));
+      return electionSubject(session, election, tracked, () => w.state === 'leading' && election.state === 'waiting');
+    },
+  },
+  {
+    name: 'electLeader, joining behind a leader',
+    async begin(world) {
+      await leader(world, 'L');
+      const session = await openSession(world);
+      const abort = new AbortController();
+      const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, retry: FAST_RETRY }));
+      const placedAndWatching = (): boolean => leftovers(world, PATH).length === 1 && world.memory.watchCount(session).data === 2;
+      return { session, election: undefined, tracked: [elected], errors: [], reached: placedAndWatching, stop: () => stopElectLeader(abort, elected) };
+    },
+  },
+  {
+    name: 'electLeader, elected when the leader resigns',
+    async begin(world) {
+      const l = await leader(world, 'L');
+      const session = await openSession(world);
+      const abort = new AbortController();
+      const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, retry: FAST_RETRY }));
+      await runUntil(world, () => world.memory.watchCount(session).data === 2);
+      const resigned = track('L resign', l.leadership!.resign());
+      return { session, election: undefined, tracked: [elected, resigned], errors: [], reached: () => elected.settled, stop: () => stopElectLeader(abort, elected) };
+    },
+  },
+];
+
+/** electLeader's way out: abort while it campaigns; once it resolved, resign the leadership it gave. */
+function stopElectLeader(abort: AbortController, elected: Tracked): Tracked {
+  abort.abort();
+  return track('stop', elected.promise.then((leadership) => (leadership as Leadership).resign(), () => undefined));
+}
+
+/** Deliveries the act needs without a fault: the await points to enumerate. */
+async function countAwaitPoints(scenario: Scenario): Promise<number> {
+  const world = newWorld();
+  const subject = await scenario.begin(world);
+  const points = await runUntil(world, subject.reached);
+  await finish(world, subject);
+  return points;
+}
+
+async function finish(world: World, subject: Subject): Promise<void> {
+  const stopped = subject.stop();
+  await runUntil(world, () => stopped.settled);
+  await world.memory.settle({ maxSteps: 5000 });
+}
+
+async function injectAt(scenario: Scenario, k: number, fault: Fault): Promise<string[]> {
+  const world = newWorld();
+  const subject = await scenario.begin(world);
+  await deliver(world, k);
+  const problems: string[] = [];
+  if (fault === 'expire') world.memory.expire(subject.session);
+  if (fault === 'disconnect') {
+    world.memory.disconnect(subject.session);
+    await deliver(world, 3);
+    world.memory.reconnect(subject.session);
+  }
+  if (fault !== 'close') {
+    // The subject recovers on its own: at most one node of it exists once things settle.
+    await world.memory.settle({ maxSteps: 5000 });
+    const mine = leftovers(world, PATH);
+    if (mine.length > 1) problems.push(`after ${fault}: ${mine.length} nodes of the subject: ${mine.join(', ')}`);
+  }
+  const stopped = subject.stop();
+  await runUntil(world, () => stopped.settled);
+  const left = leftovers(world, PATH);
+  if (left.length > 0) problems.push(`node left once the stop resolved: ${left.join(', ')}`);
+  if (subject.election && subject.election.state !== 'closed') problems.push(`state ${subject.election.state}, not closed`);
+  await world.memory.settle({ maxSteps: 5000 });
+  for (const t of subject.tracked) if (!t.settled) problems.push(`${t.name} still pending`);
+  for (const error of subject.errors) problems.push(`error event: ${error.message}`);
+  return problems.map((p) => `k=${k} ${fault}: ${p}`);
+}
+
+const covered: Record<string, number> = {};
+
+describe.each(scenarios)('$name', (scenario) => {
+  test.each<Fault>(['close', 'expire', 'disconnect'])('%s at every await point', async (fault) => {
+    const points = await countAwaitPoints(scenario);
+    expect(points).toBeGreaterThan(0);
+    const problems: string[] = [];
+    for (let k = 0; k <= points; k += 1) problems.push(...(await injectAt(scenario, k, fault)));
+    covered[`${scenario.name} / ${fault}`] = points + 1;
+    expect(problems).toEqual([]);
+  });
+});
+
+afterAll(() => {
+  const total = Object.values(covered).reduce((a, b) => a + b, 0);
+  process.stderr.write(`interleavings: ${total} fault injections over ${Object.keys(covered).length} scenario/fault pairs: ${JSON.stringify(covered)}\n`);
+});
