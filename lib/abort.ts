@@ -72,3 +72,22 @@ export function combineSignals(signals: Array<AbortSignal | undefined>, timeoutM
   const signal = list.length === 1 ? list[0]! : AbortSignal.any(list);
   return { signal, dispose: () => clearTimeout(timer) };
 }
+
+/** One signal for "the caller gave up or the session closed"; dispose() detaches it. */
+export function anySignal(a: AbortSignal | undefined, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  if (!a) return { signal: b, dispose: () => {} };
+  const controller = new AbortController();
+  const onA = (): void => controller.abort(a.reason);
+  const onB = (): void => controller.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
+}

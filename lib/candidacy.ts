@@ -203,3 +203,18 @@ export async function releaseNode(session: Session, placement: Placement, bound:
   })();
   await Promise.race([work, bound]);
 }
+
+/**
+ * Resolves once ZooKeeper must have expired the session of `epoch` if we could not reach it: the
+ * server expires a session a timeout after it last heard from it, rounded up to its next tick
+ * (a tick is at most half the timeout), so 1.5 timeouts after our last contact. At once when the
+ * epoch is already over.
+ */
+export function expiryBound(session: Session, epoch: number): { promise: Promise<void>; cancel: () => void } {
+  if (!session.isCurrent(epoch)) return { promise: Promise.resolve(), cancel: () => {} };
+  const left = session.lastContact(epoch) + 1.5 * session.negotiatedTimeout - session.clock.now();
+  let timer: ReturnType<typeof session.clock.setTimeout> | undefined;
+  const promise = new Promise<void>((resolve) => (timer = session.clock.setTimeout(resolve, Math.max(0, left))));
+  return { promise, cancel: () => session.clock.clearTimeout(timer) };
+}
+

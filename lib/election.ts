@@ -1,90 +1,33 @@
 /**
- * Election: one long-lived candidate. Its lifecycle is one field changed only by `#transition`,
- * checked against this table:
- *
- *   latent  -> joining | closing
- *   joining -> joining | waiting | leading | closing   (session, our node, the first listing)
- *   waiting -> waiting | joining | leading | closing   (watch on the predecessor armed; again when it changes)
- *   leading -> joining | closing                       (term over: requeue, or close)
- *   closing -> closed                                  (our node deleted, our own session closed)
- *   closed  -> (final)
+ * Election: one long-lived candidate, through the lifecycle drawn in lifecycle.ts.
  *
  * Everything a candidate does runs in one loop, `#run`, which alone owns the candidate node:
  * close() only asks it to stop and waits for it, so whatever await the loop was at, the node is
  * released by the same code. "Start over" (the session expired, our node vanished) is an error
- * that the campaign's retry (p-retry) answers with a fresh node, after bounded backoff.
- * electLeader() uses `requeue: false`: the first term's end closes the election.
+ * that the campaign's retry (p-retry) answers with a fresh node, after bounded backoff
+ * (campaign.ts). A term is a Leadership; the loop awaits its `ended`. electLeader() uses
+ * `requeue: false`: the first term's end closes the election.
  */
 import { EventEmitter } from 'node:events';
 import { abortReason, onAbort } from './abort.js';
-import { releaseNode, type Placement } from './candidacy.js';
+import { expiryBound, releaseNode, type Placement } from './candidacy.js';
 import { campaign, type CampaignHost } from './campaign.js';
 import { ClosedError, type LeadershipLostError, ZkElectionError } from './errors.js';
 import { registerForExit } from './exit-hook.js';
-import { Leadership } from './leadership.js';
+import { Leadership, termOf } from './leadership.js';
 import { withContext, type Logger } from './logger.js';
-import { validateCandidateOptions, type CandidateOptions, type ValidatedCandidateOptions } from './options.js';
+import { sessionOptionsOf, validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './options.js';
 import { readLeader, readParticipants, type Participant } from './participants.js';
 import { parseCandidateName } from './recipe.js';
-import { resolveSession, type Session, type SessionState } from './session.js';
-
-export type ElectionState = 'latent' | 'joining' | 'waiting' | 'leading' | 'closing' | 'closed';
-
-const TRANSITIONS: Readonly<Record<ElectionState, readonly ElectionState[]>> = {
-  latent: ['joining', 'closing'],
-  joining: ['joining', 'waiting', 'leading', 'closing'],
-  waiting: ['waiting', 'joining', 'leading', 'closing'],
-  leading: ['joining', 'closing'],
-  closing: ['closed'],
-  closed: [],
-};
-
-export interface ElectionOptions extends CandidateOptions {
-  /** Rejoin after a lost term, an expired session or a deleted node. @default true */
-  requeue?: boolean;
-  /**
-   * Called when a term ends for any reason but resign() or close() (lost, step-down), before our
-   * node is released: while it runs nobody else can be elected, so stop your work here and the
-   * next leader starts only after it has stopped. Keep it bounded; errors are emitted as `error`.
-   */
-  drain?: (leadership: Leadership) => Promise<void> | void;
-}
-
-/** The leader as seen from a listing. */
-export interface LeaderInfo {
-  node: string;
-  sequence: number;
-  /** True when the leader is this election. */
-  self: boolean;
-}
-
-/** Placed and watching: emitted once the watch on the predecessor is armed, and again when the predecessor changes. */
-export interface WaitingInfo {
-  /** Our node. */
-  node: string;
-  /** The node we wait behind (the only one we watch). */
-  predecessor: string;
-  /** The predecessor's participant id, when its data names one. */
-  predecessorId: string | undefined;
-  /** Candidates ahead of us (1 = next in line). */
-  position: number;
-}
-
-export interface ElectionEvents {
-  state: [to: ElectionState, from: ElectionState, cause: string];
-  waiting: [info: WaitingInfo];
-  elected: [leadership: Leadership];
-  lost: [leadership: Leadership, error: LeadershipLostError];
-  suspended: [leadership: Leadership];
-  resumed: [leadership: Leadership];
-  leaderChanged: [leader: LeaderInfo | undefined];
-  error: [error: Error];
-}
+import type { Session, SessionState } from './session.js';
+import { resolveSession } from './session-options.js';
+import { checkTransition, type ElectionEvents, type ElectionState } from './lifecycle.js';
+export type { ElectionOptions };
 
 export class Election extends EventEmitter<ElectionEvents> {
   readonly path: string;
   readonly id: string;
-  readonly #options: ValidatedCandidateOptions & { requeue: boolean; drain: ElectionOptions['drain'] };
+  readonly #options: ValidatedElectionOptions;
   readonly #log: Logger;
   readonly #stop = new AbortController();
   #state: ElectionState = 'latent';
@@ -106,11 +49,10 @@ export class Election extends EventEmitter<ElectionEvents> {
 
   constructor(path: string, options: ElectionOptions = {}) {
     super();
-    const valid = validateCandidateOptions(path, options);
-    this.#options = { ...valid, requeue: options.requeue ?? true, drain: options.drain };
+    this.#options = validateElectionOptions(path, options);
     this.path = path;
-    this.id = valid.id;
-    this.#log = withContext(valid.logger, { path, id: this.id });
+    this.id = this.#options.id;
+    this.#log = withContext(this.#options.logger, { path, id: this.id });
   }
 
   get state(): ElectionState {
@@ -216,7 +158,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   /** The whole life of a started candidate; never rejects. */
   async #run(): Promise<void> {
     try {
-      const { session, owned } = await resolveSession(this.#options.connect, this.#sessionOptions());
+      const { session, owned } = await resolveSession(this.#options.connect, sessionOptionsOf(this.#options, this.#stop.signal));
       this.#session = session;
       this.#owned = owned;
       session.on('state', this.#onSessionState);
@@ -268,19 +210,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   /** Holds one term until it ends; returns why it ended. */
   async #lead(session: Session, placement: Placement): Promise<LeadershipLostError> {
     this.#term += 1;
-    const leadership = new Leadership({
-      id: this.id,
-      parent: this.path,
-      node: placement.path!,
-      sequence: placement.sequence!,
-      token: placement.token!,
-      term: this.#term,
-      session,
-      epoch: placement.epoch,
-      leaseMargin: this.#options.leaseMargin ?? Math.round(session.negotiatedTimeout * 0.1),
-      suspendedPolicy: this.#options.suspendedPolicy,
-      logger: this.#log,
-    });
+    const leadership = new Leadership(termOf(this.#options, session, placement, this.#term, this.#log));
     this.#leadership = leadership;
     this.#transition('leading', 'lowest candidate');
     // Claimed while already disconnected, or our node vanished since the listing: that applies at once.
@@ -354,18 +284,6 @@ export class Election extends EventEmitter<ElectionEvents> {
     if (change === 'suspended' || change === 'resumed') this.emit(change, leadership);
   }
 
-  #sessionOptions() {
-    const { sessionTimeout, connectTimeout, auth, logger, retry } = this.#options;
-    return {
-      ...(sessionTimeout === undefined ? {} : { sessionTimeout }),
-      ...(connectTimeout === undefined ? {} : { connectTimeout }),
-      ...(auth === undefined ? {} : { auth }),
-      ...(logger === undefined ? {} : { logger }),
-      ...(retry === undefined ? {} : { retry }),
-      signal: this.#stop.signal,
-    };
-  }
-
   /** A method, so that TypeScript does not narrow the state across awaits. */
   #isFinishing(): boolean {
     return this.#state === 'closing' || this.#state === 'closed';
@@ -389,26 +307,9 @@ export class Election extends EventEmitter<ElectionEvents> {
 
   #transition(to: ElectionState, cause: string): void {
     const from = this.#state;
-    if (!TRANSITIONS[from].includes(to)) {
-      throw new ZkElectionError(`election ${this.path}: no transition ${from} -> ${to} (${cause})`, 'INVALID_STATE');
-    }
+    checkTransition(this.path, from, to, cause);
     this.#state = to;
     if (from !== to) this.#log.info(`${from} -> ${to}`, { cause });
     this.emit('state', to, from, cause);
   }
 }
-
-/**
- * Resolves once ZooKeeper must have expired the session of `epoch` if we could not reach it: the
- * server expires a session a timeout after it last heard from it, rounded up to its next tick
- * (a tick is at most half the timeout), so 1.5 timeouts after our last contact. At once when the
- * epoch is already over.
- */
-function expiryBound(session: Session, epoch: number): { promise: Promise<void>; cancel: () => void } {
-  if (!session.isCurrent(epoch)) return { promise: Promise.resolve(), cancel: () => {} };
-  const left = session.lastContact(epoch) + 1.5 * session.negotiatedTimeout - session.clock.now();
-  let timer: ReturnType<typeof session.clock.setTimeout> | undefined;
-  const promise = new Promise<void>((resolve) => (timer = session.clock.setTimeout(resolve, Math.max(0, left))));
-  return { promise, cancel: () => session.clock.clearTimeout(timer) };
-}
-

@@ -1,6 +1,7 @@
 /** zk-election: leader election on Apache ZooKeeper. Public exports only. */
 export { electLeader, type ElectLeaderOptions } from './elect-leader.js';
-export { Election, type ElectionOptions, type ElectionEvents, type ElectionState, type LeaderInfo, type WaitingInfo } from './election.js';
+export { Election, type ElectionOptions } from './election.js';
+export type { ElectionEvents, ElectionState, LeaderInfo, WaitingInfo } from './lifecycle.js';
 export { Leadership, type SuspendedPolicy } from './leadership.js';
 export { runAsLeader, type RunAsLeaderOptions } from './run-as-leader.js';
 export { getLeader, listParticipants, participantToJson, type Participant } from './participants.js';

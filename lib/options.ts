@@ -2,10 +2,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DataTooLargeError, InvalidArgumentError } from './errors.js';
-import type { SuspendedPolicy } from './leadership.js';
+import type { Leadership, SuspendedPolicy } from './leadership.js';
 import type { Logger } from './logger.js';
 import type { RetryPolicy } from './retry.js';
-import type { AuthInfo, Session } from './session.js';
+import type { AuthInfo, Session, SessionOptions } from './session.js';
 import type { Acl } from './zk-handle.js';
 import { optionalSignal, optionalTimeout, positiveInteger, validateElectionPath } from './validate.js';
 
@@ -123,4 +123,39 @@ export function encodePayload(id: string, data: unknown): Buffer {
 
 export function validateWaitOptions(options: { signal?: unknown; timeout?: unknown }): { signal: AbortSignal | undefined; timeout: number | undefined } {
   return { signal: optionalSignal('signal', options.signal), timeout: optionalTimeout('timeout', options.timeout) };
+}
+
+export interface ElectionOptions extends CandidateOptions {
+  /** Rejoin after a lost term, an expired session or a deleted node. @default true */
+  requeue?: boolean;
+  /**
+   * Called when a term ends for any reason but resign() or close() (lost, step-down), before our
+   * node is released: while it runs nobody else can be elected, so stop your work here and the
+   * next leader starts only after it has stopped. Keep it bounded; errors are emitted as `error`.
+   */
+  drain?: (leadership: Leadership) => Promise<void> | void;
+}
+
+export interface ValidatedElectionOptions extends ValidatedCandidateOptions {
+  requeue: boolean;
+  drain: ElectionOptions['drain'];
+}
+
+export function validateElectionOptions(path: string, options: ElectionOptions): ValidatedElectionOptions {
+  const valid = validateCandidateOptions(path, options);
+  if (options.drain !== undefined && typeof options.drain !== 'function') throw new InvalidArgumentError('Expected `drain` to be a function');
+  return { ...valid, requeue: options.requeue ?? true, drain: options.drain };
+}
+
+/** The options of a session an election opens for itself. */
+export function sessionOptionsOf(options: ValidatedCandidateOptions, signal: AbortSignal): Omit<SessionOptions, 'connect'> {
+  const { sessionTimeout, connectTimeout, auth, logger, retry } = options;
+  return {
+    ...(sessionTimeout === undefined ? {} : { sessionTimeout }),
+    ...(connectTimeout === undefined ? {} : { connectTimeout }),
+    ...(auth === undefined ? {} : { auth }),
+    ...(logger === undefined ? {} : { logger }),
+    ...(retry === undefined ? {} : { retry }),
+    signal,
+  };
 }

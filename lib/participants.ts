@@ -2,7 +2,8 @@
 import type { ZkElectionError } from './errors.js';
 import type { CandidatePayload } from './options.js';
 import { childPath, sortCandidates } from './recipe.js';
-import { resolveSession, type Session, type SessionOptions } from './session.js';
+import type { Session, SessionOptions } from './session.js';
+import { resolveSession } from './session-options.js';
 import { validateElectionPath } from './validate.js';
 import type { ZkHandle } from './zk-handle.js';
 

@@ -18,43 +18,18 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { abortReason, raceAbort, throwIfAborted } from './abort.js';
+import { abortReason, anySignal, raceAbort, throwIfAborted } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
-import { ClosedError, errorForReturnCode, isRetryable, SessionTimeoutError, UnreachableError, ZkElectionError } from './errors.js';
+import { ClosedError, errorForReturnCode, isRetryable, UnreachableError, type ZkElectionError } from './errors.js';
 import { withContext, type Logger } from './logger.js';
 import { retry, type RetryPolicy } from './retry.js';
 import { optionalSignal, parseConnectString, positiveInteger } from './validate.js';
+import type { AuthInfo, SessionOptions } from './session-options.js';
 import { nativeTransport } from './zk-client.js';
-import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from './zk-handle.js';
+import { openHandle } from './session-open.js';
+import type { Transport, ZkHandle } from './zk-handle.js';
 
 export type SessionState = 'connecting' | 'connected' | 'suspended' | 'reconnected' | 'expired' | 'closed';
-
-/** Digest credentials (`user:password`), or any scheme the server knows. */
-export interface AuthInfo {
-  scheme: string;
-  credentials: string;
-}
-
-export interface SessionOptions {
-  /** `host:port,...[/chroot]`. @default process.env.ZK_CONNECT, then '127.0.0.1:2181' */
-  connect?: string;
-  /** Requested session timeout in ms; the server may only grant a value in its [min, max]. @default 10000 */
-  sessionTimeout?: number;
-  /** How long to wait for the first connection, ms. @default 10000 */
-  connectTimeout?: number;
-  /** Credentials added to every new session before it is used. */
-  auth?: AuthInfo | AuthInfo[];
-  /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
-  strictSessionTimeout?: boolean;
-  /** Backoff for an operation retried through connection loss. @default { retries: 10, minTimeout: 20, maxTimeout: 1000 } */
-  retry?: RetryPolicy;
-  logger?: Logger;
-  signal?: AbortSignal;
-  /** How handles are made. @default the native client; zk-election/testing's MemoryZooKeeper gives another */
-  transport?: Transport;
-  /** The monotonic clock of leases and term timers. @default the system's (performance.now) */
-  clock?: Clock;
-}
 
 export interface SessionEvents {
   /** Every state change, after `session.state` has changed. */
@@ -63,11 +38,12 @@ export interface SessionEvents {
 
 export const DEFAULT_SESSION_TIMEOUT = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
-const DEFAULT_OPERATION_RETRY: RetryPolicy = { retries: 10, minTimeout: 20, maxTimeout: 1000 };
 
 export function defaultConnectString(): string {
   return process.env.ZK_CONNECT || '127.0.0.1:2181';
 }
+
+const DEFAULT_OPERATION_RETRY: RetryPolicy = { retries: 10, minTimeout: 20, maxTimeout: 1000 };
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly connectString: string;
@@ -297,49 +273,31 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async #openOnce(timeoutMs: number): Promise<ZkHandle> {
-    const client = this.#transport({ connect: this.connectString, sessionTimeout: this.requestedTimeout, clock: this.clock });
-    this.#client = client;
-    this.#epoch += 1;
-    client.on('connecting', () => this.#onClientConnecting(client));
-    client.on('connected', () => this.#onClientConnected(client));
-    client.on('closed', (code) => this.#onClientClosed(client, code));
-    try {
-      await this.#waitConnected(client, timeoutMs);
-      const granted = client.negotiatedTimeout;
-      if (this.#strict && granted > 0 && granted !== this.requestedTimeout) throw new SessionTimeoutError(this.requestedTimeout, granted);
-      for (const { scheme, credentials } of this.#auth) await client.addAuth(scheme, credentials);
-    } catch (error) {
-      if (this.#client === client) this.#client = undefined;
-      client.close();
-      throw error;
-    }
+    const client = await openHandle({
+      transport: this.#transport,
+      connect: this.connectString,
+      requestedTimeout: this.requestedTimeout,
+      connectTimeout: this.connectTimeout,
+      strict: this.#strict,
+      auth: this.#auth,
+      clock: this.clock,
+      timeoutMs,
+      closing: this.#closing.signal,
+      // Routed before the handle connects, so that no state change of it is missed.
+      adopt: (handle) => {
+        this.#client = handle;
+        this.#epoch += 1;
+        handle.on('connecting', () => this.#onClientConnecting(handle));
+        handle.on('connected', () => this.#onClientConnected(handle));
+        handle.on('closed', (code) => this.#onClientClosed(handle, code));
+      },
+      abandon: (handle) => {
+        if (this.#client === handle) this.#client = undefined;
+      },
+    });
     this.#log.info('session connected', { sessionId: client.sessionId, timeout: client.negotiatedTimeout });
     this.#transition(client.connected ? 'connected' : 'suspended');
     return client;
-  }
-
-  #waitConnected(client: ZkHandle, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        client.off('connected', onConnected);
-        client.off('closed', onClosed);
-        this.#closing.signal.removeEventListener('abort', onClose);
-      };
-      const onConnected = (): void => (cleanup(), resolve());
-      const onClosed = (code: number): void => {
-        cleanup();
-        reject(code === AUTH_FAILED_STATE ? errorForReturnCode(-115) : new ClosedError('session'));
-      };
-      const onClose = (): void => (cleanup(), reject(new ClosedError('session')));
-      // A real timer, not the session's clock: this bounds a wait for the network.
-      const timer = setTimeout(() => (cleanup(), reject(new UnreachableError(this.connectString, this.connectTimeout))), timeoutMs);
-      timer.unref?.();
-      client.on('connected', onConnected);
-      client.on('closed', onClosed);
-      this.#closing.signal.addEventListener('abort', onClose, { once: true });
-      if (client.connected) onConnected();
-    });
   }
 
   #onClientConnecting(client: ZkHandle): void {
@@ -376,37 +334,4 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 }
 
-/** One signal for "the caller gave up or the session closed"; dispose() detaches it. */
-function anySignal(a: AbortSignal | undefined, b: AbortSignal): { signal: AbortSignal; dispose: () => void } {
-  if (!a) return { signal: b, dispose: () => {} };
-  const controller = new AbortController();
-  const onA = (): void => controller.abort(a.reason);
-  const onB = (): void => controller.abort(b.reason);
-  if (a.aborted) onA();
-  else if (b.aborted) onB();
-  a.addEventListener('abort', onA, { once: true });
-  b.addEventListener('abort', onB, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
-    },
-  };
-}
-
-/** A Session handed in by the caller is shared and never closed by us; a string opens our own. */
-export async function resolveSession(
-  connect: string | Session | undefined,
-  options: Omit<SessionOptions, 'connect'>,
-): Promise<{ session: Session; owned: boolean }> {
-  if (connect instanceof Session) {
-    if (connect.state === 'closed') throw new ClosedError('the shared session');
-    return { session: connect, owned: false };
-  }
-  if (connect !== undefined && typeof connect !== 'string') {
-    throw new ZkElectionError('Expected `connect` to be a connection string or a Session', 'INVALID_ARGUMENT');
-  }
-  const session = await Session.connect({ ...options, ...(connect === undefined ? {} : { connect }) });
-  return { session, owned: true };
-}
+export type { AuthInfo, SessionOptions } from './session-options.js';
