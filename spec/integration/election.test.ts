@@ -283,3 +283,22 @@ test('aborting runAsLeader mid-task aborts the task through its leadership signa
   expect(validAfterAbort).toBe(false);
   expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
 });
+
+test("'waiting' comes once the predecessor's watch is armed, names the predecessor and our place, and again when the predecessor changes", async () => {
+  const path = uniquePath();
+  const seen: string[] = [];
+  const elections: Election[] = [];
+  for (const id of ['first', 'second', 'third']) {
+    const election = new Election(path, { connect: zk.connectString, id });
+    cleanup.push(() => election.close());
+    election.on('waiting', (info) => seen.push(`${id} behind ${info.predecessorId} at ${info.position}`));
+    await election.start();
+    expect(election.state).toBe(id === 'first' ? 'leading' : 'waiting');
+    elections.push(election);
+  }
+  expect(seen).toEqual(['second behind first at 1', 'third behind second at 2']);
+  // The middle one leaves: the third now waits behind the first, one place ahead.
+  await elections[1]!.close();
+  await waitFor(() => seen.length === 3, { timeoutMs: 10_000, message: 'a second waiting event' });
+  expect(seen[2]).toBe('third behind first at 1');
+});

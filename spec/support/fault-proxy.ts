@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { LocalEnsemble } from '../../lib/testing/index.js';
+import { CREATE_TYPES, FrameReader, readRequest, replyXid } from './zk-frames.js';
 
 /**
  * A loopback TCP proxy between a client and one ZooKeeper server, to inject network faults:
@@ -22,6 +23,13 @@ export interface FaultProxy {
   restore(): void;
   /** Closes each new connection as soon as it is accepted; open ones are left alone. */
   reject(): void;
+  /**
+   * Lets the next create request through, and when the server's reply to it comes back, drops the
+   * reply and cuts the connection instead: the server made the node, the client never hears of it.
+   * With `thenReject`, new connections are refused afterwards until restore(). Resolves with the
+   * path the client asked for (for a sequential node: the prefix) once the reply was dropped.
+   */
+  loseCreateReply(options?: { thenReject?: boolean }): Promise<{ requestedPath: string }>;
   close(): Promise<void>;
 }
 
@@ -33,6 +41,16 @@ interface Link {
   upstream: net.Socket;
   /** One side went away during a blackhole; the other learns of it on restore(). */
   brokenWhileBlackholed: boolean;
+  /** Frame readers, fed only while a lost reply is armed or pending. */
+  fromClient: FrameReader;
+  fromServer: FrameReader;
+}
+
+interface LostReplyPlan {
+  thenReject: boolean;
+  /** Set once the create went through: the link and xid whose reply to drop. */
+  target: { link: Link; xid: number; path: string } | undefined;
+  done(result: { requestedPath: string }): void;
 }
 
 class TcpFaultProxy implements FaultProxy {
@@ -41,6 +59,7 @@ class TcpFaultProxy implements FaultProxy {
   private forwarding = true;
   private rejecting = false;
   private forwarded = 0;
+  private lostReply: LostReplyPlan | undefined;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -73,16 +92,18 @@ class TcpFaultProxy implements FaultProxy {
       return;
     }
     const upstream = net.connect({ host: this.target.host, port: this.target.port });
-    const link: Link = { client, upstream, brokenWhileBlackholed: false };
+    const link: Link = { client, upstream, brokenWhileBlackholed: false, fromClient: new FrameReader(), fromServer: new FrameReader() };
     this.links.add(link);
-    this.relay(link, client, upstream);
-    this.relay(link, upstream, client);
+    this.relay(link, client, upstream, 'up');
+    this.relay(link, upstream, client, 'down');
   }
 
   /** Passes `from`'s bytes to `to` while forwarding, with backpressure; drops them during a blackhole. */
-  private relay(link: Link, from: net.Socket, to: net.Socket): void {
+  private relay(link: Link, from: net.Socket, to: net.Socket, direction: 'up' | 'down'): void {
     from.on('data', (chunk: Buffer) => {
       if (!this.forwarding) return;
+      // Every link's frames are read from its first byte, so that an armed plan sees whole frames.
+      if (this.inspect(link, chunk, direction) === 'cut') return;
       this.forwarded += chunk.length;
       if (!to.write(chunk)) {
         from.pause();
@@ -120,6 +141,37 @@ class TcpFaultProxy implements FaultProxy {
 
   reject(): void {
     this.rejecting = true;
+  }
+
+  loseCreateReply(options: { thenReject?: boolean } = {}): Promise<{ requestedPath: string }> {
+    return new Promise((resolve) => {
+      this.lostReply = { thenReject: options.thenReject ?? false, target: undefined, done: resolve };
+    });
+  }
+
+  /**
+   * Follows the frames of a link; 'cut' when this chunk carries the reply a plan drops (the link
+   * is torn down instead of forwarding it). A chunk is forwarded whole otherwise.
+   */
+  private inspect(link: Link, chunk: Buffer, direction: 'up' | 'down'): 'forward' | 'cut' {
+    const plan = this.lostReply;
+    const reader = direction === 'up' ? link.fromClient : link.fromServer;
+    const frames = reader.push(chunk);
+    if (!plan) return 'forward';
+    for (const { frame, handshake } of frames) {
+      if (handshake) continue;
+      if (direction === 'up' && !plan.target) {
+        const request = readRequest(frame);
+        if (CREATE_TYPES.has(request.type) && request.path) plan.target = { link, xid: request.xid, path: request.path };
+      } else if (direction === 'down' && plan.target?.link === link && replyXid(frame) === plan.target.xid) {
+        this.lostReply = undefined;
+        if (plan.thenReject) this.rejecting = true;
+        this.teardown(link);
+        plan.done({ requestedPath: plan.target.path });
+        return 'cut';
+      }
+    }
+    return 'forward';
   }
 
   async close(): Promise<void> {
