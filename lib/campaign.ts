@@ -29,8 +29,8 @@ export interface CampaignHost {
   /** Registers what wakes the current wait (a deleted own node, an ended session, close()). */
   setWake(wake: (() => void) | undefined): void;
   onWaiting(info: { node: string; predecessor: string; predecessorId: string | undefined; position: number }): void;
-  onLeader(leaderName: string | undefined, self: boolean): void;
-  onOwnNodeDeleted(placement: Placement): void;
+  /** The watch on our own node fired: deleted, or its data changed (a step-down request). */
+  onOwnNode(placement: Placement, event: WatchEvent): void;
   /** A start-over: back to joining, with the cause. */
   restart(cause: string): void;
 }
@@ -84,9 +84,8 @@ async function ensurePlaced(host: CampaignHost): Promise<Placement> {
   // Held before the create is sent: close() at any await below finds it and releases it.
   host.adopt(placement);
   const onOwnNode = (event: WatchEvent): void => {
-    if (event.type !== 'deleted') return;
-    placement.gone = true;
-    host.onOwnNodeDeleted(placement);
+    if (event.type === 'deleted') placement.gone = true;
+    host.onOwnNode(placement, event);
   };
   await placeNode(host.session, placement, host.options.payload, { logger: host.logger, acl: host.options.acl, signal: host.signal, onOwnNode });
   host.logger.info('candidate node created', { node: placement.path, token: placement.token?.toString() });
@@ -105,8 +104,7 @@ async function waitUntilLowest(host: CampaignHost, placement: Placement): Promis
     if (placement.gone) throw new CandidateGoneError(placement.path!);
     const standing = await readStanding(host.session, placement, warned, host.logger, host.signal);
     if (placement.gone || standing.kind === 'absent') throw new CandidateGoneError(placement.path!);
-    if (standing.kind === 'leader') return host.onLeader(placement.name, true);
-    host.onLeader(standing.leader.name, false);
+    if (standing.kind === 'leader') return;
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     host.setWake(wake);

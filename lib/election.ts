@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { abortReason, onAbort } from './abort.js';
-import { expiryBound, releaseNode, type Placement } from './candidacy.js';
+import { expiryBound, releaseNode, rewatchOwnNode, type Placement } from './candidacy.js';
 import { campaign, type CampaignHost } from './campaign.js';
 import { ClosedError, type LeadershipLostError, ZkElectionError } from './errors.js';
 import { registerForExit } from './exit-hook.js';
@@ -18,7 +18,9 @@ import { Leadership, termOf } from './leadership.js';
 import { withContext, type Logger } from './logger.js';
 import { sessionOptionsOf, validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './options.js';
 import { readLeader, readParticipants, type Participant } from './participants.js';
-import { parseCandidateName } from './recipe.js';
+import { observeLeader } from './observe.js';
+import { stepDownRequest } from './step-down-request.js';
+import type { WatchEvent } from './zk-handle.js';
 import type { Session, SessionState } from './session.js';
 import { resolveSession } from './session-options.js';
 import { checkTransition, type ElectionEvents, type ElectionState } from './lifecycle.js';
@@ -36,7 +38,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   #placement: Placement | undefined;
   #leadership: Leadership | undefined;
   #term = 0;
-  #leaderName: string | undefined;
+  #observer: AbortController | undefined;
   #fatal: Error | undefined;
   #loop: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -53,6 +55,13 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.path = path;
     this.id = this.#options.id;
     this.#log = withContext(this.#options.logger, { path, id: this.id });
+    const observers = (event: string | symbol): void => {
+      if (event === 'leader') queueMicrotask(() => this.#syncObserver());
+    };
+    // Not in ElectionEvents: Node's own events about listeners.
+    const emitter = this as EventEmitter;
+    emitter.on('newListener', observers);
+    emitter.on('removeListener', observers);
   }
 
   get state(): ElectionState {
@@ -162,6 +171,7 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.#session = session;
       this.#owned = owned;
       session.on('state', this.#onSessionState);
+      this.#syncObserver();
       for (;;) {
         const placement = await campaign(this.#host(session));
         const lost = await this.#lead(session, placement);
@@ -197,12 +207,7 @@ export class Election extends EventEmitter<ElectionEvents> {
         this.emit('waiting', info);
         this.#placed?.();
       },
-      onLeader: (name, self) => this.#noteLeader(name, self),
-      onOwnNodeDeleted: (placement) => {
-        const leadership = this.#leadership;
-        if (leadership && leadership.node === placement.path) leadership.end('node-deleted', 'our candidate node was deleted');
-        this.#wake?.();
-      },
+      onOwnNode: (placement, event) => this.#ownNodeChanged(placement, event),
       restart: (cause) => this.#transition('joining', cause),
     };
   }
@@ -257,6 +262,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#transition('closing', this.#fatal ? `fatal: ${this.#fatal.message}` : 'close()');
     this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
     this.#leadership?.end('closed');
+    this.#syncObserver();
     this.#unregisterExit?.();
     this.#session?.off('state', this.#onSessionState);
     await this.#release();
@@ -265,11 +271,47 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#log.info('election closed');
   }
 
-  #noteLeader(name: string | undefined, self: boolean): void {
-    if (name === this.#leaderName) return;
-    this.#leaderName = name;
-    const parsed = name === undefined ? undefined : parseCandidateName(name);
-    this.emit('leaderChanged', parsed ? { node: `${this.path}/${parsed.name}`, sequence: parsed.sequence, self } : undefined);
+  /** The watch on our own node: a deletion ends the term at once; a data change may be a step-down request. */
+  #ownNodeChanged(placement: Placement, event: WatchEvent): void {
+    const leadership = this.#leadership?.node === placement.path ? this.#leadership : undefined;
+    if (event.type === 'deleted') {
+      leadership?.end('node-deleted', 'our candidate node was deleted');
+      this.#wake?.();
+      return;
+    }
+    if (event.type !== 'changed' || placement.gone || !this.#session) return;
+    // Re-armed with the read that tells us what changed.
+    void rewatchOwnNode(this.#session, placement, (next) => this.#ownNodeChanged(placement, next)).then(
+      (data) => {
+        const request = stepDownRequest(data);
+        if (request && leadership?.isLeader) leadership.end('step-down', `requested by ${request.by ?? 'an operator'}`);
+      },
+      // Gone or session over: the deletion or the session's state tells the rest.
+      () => undefined,
+    );
+  }
+
+  /** Follows the leader for `leader` listeners only: a watch and a read per change are not free. */
+  #syncObserver(): void {
+    const wanted = this.listenerCount('leader') > 0 && this.#session !== undefined && !this.#isFinishing();
+    if (wanted && !this.#observer) {
+      const stop = new AbortController();
+      this.#observer = stop;
+      void this.#observe(this.#session!, stop.signal);
+    } else if (!wanted && this.#observer) {
+      this.#observer.abort();
+      this.#observer = undefined;
+    }
+  }
+
+  async #observe(session: Session, signal: AbortSignal): Promise<void> {
+    try {
+      for await (const leader of observeLeader(this.path, { connect: session, signal, ...(this.#options.logger ? { logger: this.#options.logger } : {}) })) {
+        this.emit('leader', leader);
+      }
+    } catch (error) {
+      if (!signal.aborted) this.#emitError(error as Error);
+    }
   }
 
   #sessionChanged(state: SessionState): void {

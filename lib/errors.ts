@@ -35,7 +35,10 @@ export type ErrorCode =
   | 'ABORTED'
   | 'TIMEOUT'
   | 'CLOSED'
-  | 'LEADERSHIP_LOST';
+  | 'LEADERSHIP_LOST'
+  | 'NO_LEADER'
+  | 'NO_PARTICIPANT'
+  | 'NOT_LEADER';
 
 /** Base class: `code` is stable, `cause` is passed through. */
 export class ZkElectionError extends Error {
@@ -215,5 +218,29 @@ export class CandidateGoneError extends ZkElectionError {
   constructor(node: string) {
     super(`candidate node ${node} no longer exists`, 'NO_NODE');
     this.node = node;
+  }
+}
+
+/** Nobody leads the election (step-down had nobody to ask). */
+export class NoLeaderError extends ZkElectionError {
+  override name = 'NoLeaderError';
+  constructor(path: string) {
+    super(`no leader at ${path}`, 'NO_LEADER');
+  }
+}
+
+/** No participant of the election has the given id. */
+export class NoParticipantError extends ZkElectionError {
+  override name = 'NoParticipantError';
+  constructor(path: string, id: string) {
+    super(`no participant with id ${JSON.stringify(id)} at ${path}`, 'NO_PARTICIPANT');
+  }
+}
+
+/** The participant asked to step down is not the leader (only a leader can step down). */
+export class NotLeaderError extends ZkElectionError {
+  override name = 'NotLeaderError';
+  constructor(path: string, id: string, leader: string) {
+    super(`participant ${JSON.stringify(id)} is not the leader of ${path} (${JSON.stringify(leader)} is)`, 'NOT_LEADER');
   }
 }

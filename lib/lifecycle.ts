@@ -12,6 +12,7 @@
  */
 import { ZkElectionError, type LeadershipLostError } from './errors.js';
 import type { Leadership } from './leadership.js';
+import type { Participant } from './participants.js';
 
 export type ElectionState = 'latent' | 'joining' | 'waiting' | 'leading' | 'closing' | 'closed';
 
@@ -29,14 +30,6 @@ export function checkTransition(path: string, from: ElectionState, to: ElectionS
   if (!TRANSITIONS[from].includes(to)) {
     throw new ZkElectionError(`election ${path}: no transition ${from} -> ${to} (${cause})`, 'INVALID_STATE');
   }
-}
-
-/** The leader as seen from a listing. */
-export interface LeaderInfo {
-  node: string;
-  sequence: number;
-  /** True when the leader is this election. */
-  self: boolean;
 }
 
 /** Placed and watching: emitted once the watch on the predecessor is armed, and again when the predecessor changes. */
@@ -58,6 +51,7 @@ export interface ElectionEvents {
   lost: [leadership: Leadership, error: LeadershipLostError];
   suspended: [leadership: Leadership];
   resumed: [leadership: Leadership];
-  leaderChanged: [leader: LeaderInfo | undefined];
+  /** The leader (a Participant), or undefined when nobody leads: now, and on every change. Costs a watch while listened to. */
+  leader: [leader: Participant | undefined];
   error: [error: Error];
 }

@@ -5,7 +5,7 @@ import { childPath, sortCandidates } from './recipe.js';
 import type { Session, SessionOptions } from './session.js';
 import { resolveSession } from './session-options.js';
 import { validateElectionPath } from './validate.js';
-import type { ZkHandle } from './zk-handle.js';
+import type { Watcher, ZkHandle } from './zk-handle.js';
 
 export interface Participant {
   id: string;
@@ -85,10 +85,11 @@ export async function readLeader(client: ZkHandle, path: string): Promise<Partic
   return undefined;
 }
 
-async function readOne(client: ZkHandle, node: string, sequence: number): Promise<Participant | undefined> {
+/** One candidate node as a Participant; undefined when it is gone. With `watcher`, a data watch is left on it. */
+export async function readOne(client: ZkHandle, node: string, sequence: number, watcher?: Watcher): Promise<Participant | undefined> {
   let result;
   try {
-    result = await client.get(node);
+    result = await client.get(node, watcher);
   } catch (error) {
     // Left between the listing and the read: not a participant any more.
     if ((error as ZkElectionError).code === 'NO_NODE') return undefined;

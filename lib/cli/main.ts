@@ -7,6 +7,7 @@ import { exitCodeFor, reportError, EXIT, type CliIo } from './io.js';
 import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } from './participants.js';
 import { runCommand, RUN_HELP } from './run.js';
 import { serverCommand, SERVER_HELP } from './server.js';
+import { stepDownCommand, STEP_DOWN_HELP } from './step-down.js';
 
 const HELP = `Usage: zk-election <command> [options]
 
@@ -14,8 +15,9 @@ Leader election on Apache ZooKeeper, for operators.
 
 Commands:
   participants <path>         show the candidates and the current leader (--json, --watch)
-  leader <path>               print the current leader's id (exit 1 when there is none)
+  leader <path>               print the current leader's id (exit 1 when there is none; --watch)
   run <path> -- <command>     run a command only while leader
+  step-down <path>            ask the leader to step down cleanly (--force: delete its node)
   demo                        start a local 3-node ensemble and a few participants, and narrate a failover
   server                      run a throwaway local ZooKeeper on 127.0.0.1:2181 until Ctrl-C
 
@@ -27,7 +29,8 @@ Global options:
   -h, --help      help for a command: zk-election <command> --help
   --version       print the version
 
-Exit codes: 0 ok, 1 no leader (or failure), 2 bad usage or invalid input, 3 ZooKeeper unreachable.
+Exit codes: 0 ok, 1 no leader (or failure), 2 bad usage or invalid input, 3 ZooKeeper unreachable,
+4 step-down: the participant did not step down in time.
 
 Examples:
   zk-election demo
@@ -39,6 +42,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   participants: { run: participantsCommand, help: PARTICIPANTS_HELP },
   leader: { run: leaderCommand, help: LEADER_HELP },
   run: { run: runCommand, help: RUN_HELP },
+  'step-down': { run: stepDownCommand, help: STEP_DOWN_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   server: { run: serverCommand, help: SERVER_HELP },
 };

@@ -3,6 +3,7 @@ import { getLeader, listParticipants, participantToJson } from '../participants.
 import { parse, requirePath, msOption, connectOption } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, type CliIo } from './io.js';
+import { watchLeader } from './leader-watch.js';
 import { watchParticipants } from './watch.js';
 
 export const PARTICIPANTS_HELP = `Usage: zk-election participants <path> [--connect S] [--json] [--watch] [--timeout MS]
@@ -23,17 +24,21 @@ Examples:
   zk-election participants /services/payments/leader --watch
 `;
 
-export const LEADER_HELP = `Usage: zk-election leader <path> [--connect S] [--json] [--timeout MS]
+export const LEADER_HELP = `Usage: zk-election leader <path> [--connect S] [--json] [--watch] [--timeout MS]
 
 Prints the id of the current leader of the election at <path>; exits 1 when there is none.
 
 Options:
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --json         print the leader as a JSON object
+  --watch        stay running and print one line per leader change until Ctrl-C: the id, or
+                 "-" while nobody leads (--json: one object per line, null for none); joins
+                 and departures behind the leader print nothing
   --timeout MS   how long to try to reach ZooKeeper (default 10000)
 
 Examples:
   zk-election leader /services/payments/leader
+  zk-election leader /services/payments/leader --watch --json
   if zk-election leader /jobs/cron >/dev/null; then echo "someone leads"; fi
 `;
 
@@ -50,10 +55,12 @@ export async function participantsCommand(argv: string[], io: CliIo): Promise<nu
 }
 
 export async function leaderCommand(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parse(argv, { json: { type: 'boolean' } });
+  const parsed = parse(argv, { json: { type: 'boolean' }, watch: { type: 'boolean' } });
   if (parsed.values.help) return void io.stdout.write(LEADER_HELP), EXIT.OK;
-  const path = requirePath(parsed, 'zk-election leader <path> [--json]');
-  const leader = await getLeader(path, { connect: connectOption(parsed, io.env), connectTimeout: msOption(parsed, 'timeout', 10_000) });
+  const path = requirePath(parsed, 'zk-election leader <path> [--json] [--watch]');
+  const options = { connect: connectOption(parsed, io.env), connectTimeout: msOption(parsed, 'timeout', 10_000) };
+  if (parsed.values.watch) return watchLeader(path, options, io, Boolean(parsed.values.json));
+  const leader = await getLeader(path, options);
   if (!leader) {
     if (parsed.values.json) io.stdout.write('null\n');
     else io.stderr.write(`zk-election: no leader at ${path}\n`);

@@ -49,16 +49,6 @@ const rawClients: RawClient[] = [];
 let rawSessionCount = 0;
 const errors: string[] = [];
 
-/** Resolves when the election first knows its place (its first listing), rejects if it closes first. */
-function firstPlace(election: Election): Promise<void> {
-  return new Promise((resolve, reject) => {
-    election.once('leaderChanged', () => resolve());
-    election.on('state', (to, _from, cause) => {
-      if (to === 'closed') reject(new Error(`election ${election.id} closed before it knew its place: ${cause}`));
-    });
-  });
-}
-
 async function populate(args: PopulateArgs): Promise<{ placed: number }> {
   if (args.shared) shared ??= await countedSession(args.connect);
   const placed: Array<Promise<void>> = [];
@@ -75,9 +65,8 @@ async function populate(args: PopulateArgs): Promise<{ placed: number }> {
     election.on('error', (error) => errors.push(error.message));
     elections.push(election);
     ownRequests.push(0);
-    const known = firstPlace(election);
-    election.start().catch(() => {});
-    placed.push(known);
+    // start() resolves once the candidate knows its place (waiting with its watch armed, or leading).
+    placed.push(election.start());
   }
   await Promise.all(placed);
   return { placed: placed.length };

@@ -12,7 +12,8 @@ export async function ownShards(shards: string[], signal: AbortSignal): Promise<
     });
     election.on('lost', (_leadership, error) => console.log(`${election.path}: lost (${error.reason}), rejoining`));
     election.on('suspended', () => console.log(`${election.path}: disconnected, holding on the lease`));
-    election.on('leaderChanged', (leader) => console.log(`${election.path}: leader is now ${leader?.node ?? 'nobody'}`));
+    // Every participant hears of every leader change (a watch on the leader's node, while listened to).
+    election.on('leader', (leader) => console.log(`${election.path}: leader is now ${leader?.id ?? 'nobody'} (token ${leader?.token})`));
     election.on('error', (error) => console.error(`${election.path}: ${error.message}`));
     await election.start(signal);
   }

@@ -1,0 +1,26 @@
+/**
+ * `zk-election leader <path> --watch`: one line per leader change until Ctrl-C, through the
+ * library's observeLeader (one watch, on the leader's node; joins and departures behind the
+ * leader print nothing). Text: the leader's id, or `-` while nobody leads. JSON: one object per
+ * line (as `leader --json` prints it, on one line), `null` while nobody leads.
+ */
+import { observeLeader, type ObserveLeaderOptions } from '../observe.js';
+import { participantToJson } from '../participants.js';
+import { EXIT, type CliIo } from './io.js';
+
+export async function watchLeader(path: string, options: Omit<ObserveLeaderOptions, 'signal'>, io: CliIo, json: boolean): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for await (const leader of observeLeader(path, { ...options, signal: stop.signal })) {
+      if (json) io.stdout.write(`${JSON.stringify(leader ? participantToJson(leader) : null)}\n`);
+      else io.stdout.write(`${leader?.id ?? '-'}\n`);
+    }
+    return EXIT.OK;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
