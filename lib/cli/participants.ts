@@ -1,6 +1,6 @@
 /** `zk-election participants <path>` and `zk-election leader <path>`. */
 import { getLeader, listParticipants, participantToJson } from '../participants.js';
-import { parse, requirePath, msOption, connectOption } from './args.js';
+import { parse, requirePath, sessionOptions } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, type CliIo } from './io.js';
 import { watchParticipants } from './watch.js';
@@ -41,7 +41,7 @@ export async function participantsCommand(argv: string[], io: CliIo): Promise<nu
   const parsed = parse(argv, { json: { type: 'boolean' }, watch: { type: 'boolean' } });
   if (parsed.values.help) return void io.stdout.write(PARTICIPANTS_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election participants <path> [--json] [--watch]');
-  const options = { connect: connectOption(parsed, io.env), connectTimeout: msOption(parsed, 'timeout', 10_000) };
+  const options = sessionOptions(parsed, io.env);
   if (parsed.values.watch) return watchParticipants(path, options, io, Boolean(parsed.values.json));
   const participants = await listParticipants(path, options);
   if (parsed.values.json) io.stdout.write(`${JSON.stringify(participants.map(participantToJson), null, 2)}\n`);
@@ -53,7 +53,7 @@ export async function leaderCommand(argv: string[], io: CliIo): Promise<number> 
   const parsed = parse(argv, { json: { type: 'boolean' } });
   if (parsed.values.help) return void io.stdout.write(LEADER_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election leader <path> [--json]');
-  const leader = await getLeader(path, { connect: connectOption(parsed, io.env), connectTimeout: msOption(parsed, 'timeout', 10_000) });
+  const leader = await getLeader(path, sessionOptions(parsed, io.env));
   if (!leader) {
     if (parsed.values.json) io.stdout.write('null\n');
     else io.stderr.write(`zk-election: no leader at ${path}\n`);
