@@ -5,13 +5,16 @@ import { participantsTable } from './format.js';
 import { EXIT, type CliIo } from './io.js';
 import { watchParticipants } from './watch.js';
 
-export const PARTICIPANTS_HELP = `Usage: zk-election participants <path> [--connect S] [--json] [--watch] [--timeout MS]
+export const PARTICIPANTS_HELP = `Usage: zk-election participants <path> [--connect S] [--auth SCHEME:CREDENTIALS] [--json] [--watch] [--timeout MS]
 
 Shows the candidates of the election at <path> in election order; the first (marked *) leads.
 
 Options:
   --connect S    ZooKeeper connection string host:port[,host:port...][/chroot]
                  (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --auth SCHEME:CREDENTIALS
+                 credentials for an ACL-protected election, e.g. digest:user:password
+                 (default: $ZK_AUTH; prefer it: arguments are visible to other users in ps)
   --json         print the participants as a JSON array (bigints as strings)
   --watch        stay running and redraw on every change (one line per change when not a tty)
   --timeout MS   how long to try to reach ZooKeeper (default 10000)
@@ -21,14 +24,17 @@ Examples:
   zk-election participants /services/payments/leader
   zk-election participants /services/payments/leader --connect zk1:2181,zk2:2181,zk3:2181 --json
   zk-election participants /services/payments/leader --watch
+  ZK_AUTH=digest:ops:secret zk-election participants /services/payments/leader
 `;
 
-export const LEADER_HELP = `Usage: zk-election leader <path> [--connect S] [--json] [--timeout MS]
+export const LEADER_HELP = `Usage: zk-election leader <path> [--connect S] [--auth SCHEME:CREDENTIALS] [--json] [--timeout MS]
 
 Prints the id of the current leader of the election at <path>; exits 1 when there is none.
 
 Options:
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --auth SCHEME:CREDENTIALS
+                 credentials for an ACL-protected election (default: $ZK_AUTH)
   --json         print the leader as a JSON object
   --timeout MS   how long to try to reach ZooKeeper (default 10000)
 
