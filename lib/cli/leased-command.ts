@@ -41,7 +41,8 @@ export class LeasedCommand {
   readonly pgid: number | undefined;
   /** The command's exit status (128 + signal number when killed; 127 when it could not start). */
   readonly exited: Promise<number>;
-  readonly #leadership: Leadership;
+  /** The term this run of the command belongs to. */
+  readonly leadership: Leadership;
   readonly #plan: LeasePlan;
   readonly #log: Log;
   readonly #guard: GroupGuard | undefined;
@@ -55,7 +56,7 @@ export class LeasedCommand {
 
   /** Starts the command in a process group of its own, guarded from before its first instruction. */
   constructor(options: LeasedCommandOptions) {
-    this.#leadership = options.leadership;
+    this.leadership = options.leadership;
     this.#plan = options.plan;
     this.#log = options.log;
     this.#deadline = options.leadership.expiresAt;
@@ -96,7 +97,7 @@ export class LeasedCommand {
    * and passes it on to the guard. Nothing once the term is over or the kill time has passed.
    */
   renew(): void {
-    const at = this.#leadership.expiresAt;
+    const at = this.leadership.expiresAt;
     if (this.#phase === 'killed' || !(at > this.#deadline) || monotonicNow() >= this.#killAt) return;
     this.#deadline = at;
     this.#guard?.deadline(this.#killAt);

@@ -60,6 +60,7 @@ Examples:
 interface RunConfig {
   path: string;
   command: string[];
+  suspendedPolicy: SuspendedPolicy;
   /** --grace as given; undefined for the default. */
   grace: number | undefined;
   leaseMargin: number;
@@ -93,13 +94,16 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     sessionTimeout,
     connectTimeout: msOption(parsed, 'timeout', 10_000),
     leaseMargin,
-    suspendedPolicy: suspendedPolicyOption(parsed),
+    // Always 'lease' for the library: with --suspended-policy strict the library would give up
+    // our node at once and a successor could start beside a command still in its grace period.
+    // run applies strict itself: it stops the command and resigns only once the group is dead.
+    suspendedPolicy: 'lease',
     ...(auth ? { auth } : {}),
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
     ...(parsed.values.verbose ? { logger: log } : {}),
   });
   const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
-  const config: RunConfig = { path, command, grace, leaseMargin, once: Boolean(parsed.values.once) };
+  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), grace, leaseMargin, once: Boolean(parsed.values.once) };
   return new Supervisor(election, config, log).run();
 }
 
@@ -144,7 +148,7 @@ class Supervisor {
     process.on('uncaughtExceptionMonitor', onCrash);
     this.election.on('state', (to, from, cause) => this.log.info(`${from} -> ${to}`, { cause }));
     this.election.on('elected', (leadership) => void this.#onElected(leadership));
-    this.election.on('suspended', (leadership) => this.log.warn('disconnected from ZooKeeper; leadership held on the lease', { leaseLeftMs: Math.round(leadership.expiresAt - monotonicNow()) }));
+    this.election.on('suspended', (leadership) => this.#onSuspended(leadership));
     this.election.on('resumed', (leadership) => {
       this.log.info('reconnected; leadership resumed');
       this.#confirm(leadership);
@@ -177,6 +181,8 @@ class Supervisor {
       await previous.exited;
       if (this.#stopping || !leadership.isLeader) return;
     }
+    // Claimed while disconnected (possible between the library's read and now): under strict, no start.
+    if (this.config.suspendedPolicy === 'strict' && leadership.isSuspended) return void (await leadership.resign());
     const plan = this.#plan();
     const command = new LeasedCommand({ command: this.config.command, env: this.#commandEnv(leadership, plan), leadership, plan, log: this.log });
     this.#command = command;
@@ -248,11 +254,39 @@ class Supervisor {
     leadership.verify().then(renew, renew);
   }
 
+  #onSuspended(leadership: Leadership): void {
+    const leaseLeftMs = Math.round(leadership.expiresAt - monotonicNow());
+    if (this.config.suspendedPolicy === 'lease') {
+      this.log.warn('disconnected from ZooKeeper; leadership held on the lease', { leaseLeftMs });
+      return;
+    }
+    this.log.warn('disconnected from ZooKeeper; --suspended-policy strict: stopping the command, then resigning', { leaseLeftMs });
+    void this.#stepDown(leadership, 'disconnected from ZooKeeper (--suspended-policy strict)');
+  }
+
+  /** Gives the term up in order: its command's group dead first, then our node released. */
+  async #stepDown(leadership: Leadership, why: string): Promise<void> {
+    await this.#drain(leadership, why);
+    if (leadership.isLeader) await leadership.resign();
+  }
+
   async #onLost(leadership: Leadership): Promise<void> {
+    if (this.#stopping) return;
     const reason = (leadership.signal.reason as { reason?: string }).reason;
-    if (reason === 'resigned' || this.#stopping) return;
-    this.log.warn('leadership lost', { reason, token: leadership.token.toString() });
-    await this.#command?.stop(`leadership lost (${reason})`);
+    // After our own resign() the command has stopped already and this changes nothing.
+    if (reason !== 'resigned') this.log.warn('leadership lost', { reason, token: leadership.token.toString() });
+    await this.#drain(leadership, `leadership lost (${reason})`);
+  }
+
+  /**
+   * Stops the command of `leadership`'s term, if it still runs, and waits until its group is dead.
+   * (Made to be the Election's `drain` hook once the library has one: awaited before the node goes.)
+   */
+  async #drain(leadership: Leadership, why: string): Promise<void> {
+    const command = this.#command;
+    if (command?.leadership !== leadership) return;
+    await command.stop(why);
+    await command.exited;
   }
 
   async #onCommandExit(leadership: Leadership, command: LeasedCommand, code: number): Promise<void> {

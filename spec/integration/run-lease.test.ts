@@ -106,11 +106,9 @@ test('a partition of the leader longer than T, its command taking 2 s to stop: n
   const T = 3000;
   const b = bed();
   const proxies = [await b.proxy(), await b.proxy()];
-  const runs = [
-    await b.spawn('part-a', { sessionTimeout: T, mode: 'slow', connect: proxies[0]!.address }),
-    await b.spawn('part-b', { sessionTimeout: T, mode: 'slow', connect: proxies[1]!.address }),
-  ];
-  await nextJob(runs[0]!, 0, WAIT_MS);
+  const first = await b.spawn('part-a', { sessionTimeout: T, mode: 'slow', connect: proxies[0]!.address });
+  await nextJob(first, 0, WAIT_MS);
+  const runs = [first, await b.spawn('part-b', { sessionTimeout: T, mode: 'slow', connect: proxies[1]!.address })];
   for (let trial = 0; trial < 2; trial += 1) {
     // Trial 0 partitions a (the first leader) and b takes over; trial 1 the other way round.
     const [leader, waiter] = trial === 0 ? [runs[0]!, runs[1]!] : [runs[1]!, runs[0]!];
@@ -183,5 +181,24 @@ test('--grace longer than the lease is shortened to what fits, warned once; the 
   await commandStarted(long, 2);
   expect(warnings()).toHaveLength(1);
   expect(overlaps(b.runs)).toEqual([]);
+  expect(b.sampler.maxAlive).toBe(1);
+});
+
+test('--suspended-policy strict: a disconnection stops the command first, and only then hands over', async () => {
+  const T = 3000;
+  const b = bed();
+  const proxy = await b.proxy();
+  const strict = await b.spawn('strict-a', { sessionTimeout: T, mode: 'slow', connect: proxy.address, extra: ['--suspended-policy', 'strict'] });
+  const old = await nextJob(strict, 0, WAIT_MS);
+  const other = await b.spawn('strict-b', { sessionTimeout: T, mode: 'slow' });
+  await joined(b.path, 'strict-b');
+  await commandStarted(strict, 1);
+  // A reset, not a partition: the client sees the disconnection at once and reconnects at once.
+  // The library's own strict policy would then delete the node while the command still stops.
+  proxy.cut();
+  await nextJob(other, 0, WAIT_MS);
+  expect({ oldRuns: jobRuns(old), overlaps: overlaps(b.runs) }).toEqual({ oldRuns: false, overlaps: [] });
+  expect(strict.lines).toContain(`JOB term pid=${old.processes[0]!.pid}`);
+  expect(strict.errorLines.filter((line) => line.includes('--suspended-policy strict: stopping the command, then resigning'))).toHaveLength(1);
   expect(b.sampler.maxAlive).toBe(1);
 });
