@@ -33,7 +33,8 @@ export interface LeasedCommandOptions {
   log: Log;
 }
 
-type Phase = 'running' | 'stopping' | 'killed';
+/** 'done' once the group is empty and the guard dismissed: nothing is due any more. */
+type Phase = 'running' | 'stopping' | 'killed' | 'done';
 
 export class LeasedCommand {
   readonly child: ChildProcess;
@@ -98,7 +99,7 @@ export class LeasedCommand {
    */
   renew(): void {
     const at = this.leadership.expiresAt;
-    if (this.#phase === 'killed' || !(at > this.#deadline) || monotonicNow() >= this.#killAt) return;
+    if (this.#phase === 'killed' || this.#phase === 'done' || !(at > this.#deadline) || monotonicNow() >= this.#killAt) return;
     this.#deadline = at;
     this.#guard?.deadline(this.#killAt);
     this.#schedule();
@@ -122,6 +123,7 @@ export class LeasedCommand {
       this.#schedule();
     }
     await this.#whileGroupLives();
+    this.#phase = 'done';
     clearTimeout(this.#timer);
     // Only now: a guard dismissed earlier would leave what is left of the group unguarded.
     this.#guard?.dismiss();
@@ -142,7 +144,7 @@ export class LeasedCommand {
   /** One timer, at the next moment something is due: SIGTERM (the lease running out) or SIGKILL. */
   #schedule(): void {
     clearTimeout(this.#timer);
-    if (this.#phase === 'killed') return;
+    if (this.#phase === 'killed' || this.#phase === 'done') return;
     const due = this.#phase === 'stopping' ? Math.min(this.#killAt, this.#stopKillAt) : this.#killAt - this.#plan.grace;
     this.#timer = setTimeout(() => this.#due(), Math.max(0, due - monotonicNow()));
   }
@@ -151,7 +153,7 @@ export class LeasedCommand {
     // A reply may have come in since the last renewal: the deadline is exact only when looked at now.
     this.renew();
     const now = monotonicNow();
-    if (now >= Math.min(this.#killAt, this.#stopKillAt)) return this.#kill(now >= this.#killAt ? 'the lease deadline is here' : 'the grace period is over');
+    if (now >= Math.min(this.#killAt, this.#stopKillAt)) return this.kill(now >= this.#killAt ? 'the lease deadline is here' : 'the grace period is over');
     if (this.#phase === 'running' && now >= this.#killAt - this.#plan.grace) {
       const silent = Math.round(now - (this.#deadline - this.#plan.sessionTimeout + this.#plan.leaseMargin));
       void this.stop(`no contact with ZooKeeper for ${silent} ms: the lease runs out in ${Math.round(this.#deadline - now)} ms`);
@@ -160,7 +162,9 @@ export class LeasedCommand {
     this.#schedule();
   }
 
-  #kill(why: string): void {
+  /** SIGKILL to the group now, unless it is known to be empty: its id may then belong to another. */
+  kill(why: string): void {
+    if (this.#phase === 'done') return;
     this.#phase = 'killed';
     clearTimeout(this.#timer);
     if (this.pgid === undefined || !signalGroup(this.pgid, 0)) return;
@@ -169,10 +173,10 @@ export class LeasedCommand {
   }
 
   #onGuardGone(fired: boolean): void {
-    if (!fired || this.#phase === 'killed') return;
+    if (!fired || this.#phase === 'killed' || this.#phase === 'done') return;
     // The guard only goes undismissed when it has killed the group (its deadline passed: were we
     // frozen?) or lost its pipe. Either way the group must not run on unguarded.
     this.#log.warn('the group guard has fired: the deadline passed without a renewal (was this process stopped?)', { pgid: this.pgid });
-    this.#kill('the group guard has fired');
+    this.kill('the group guard has fired');
   }
 }

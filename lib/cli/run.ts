@@ -16,9 +16,9 @@ import { Election } from '../election.js';
 import { canGuard } from '../group-guard.js';
 import { monotonicNow } from '../clock.js';
 import type { Leadership, SuspendedPolicy } from '../leadership.js';
-import { signalGroup } from '../spawn-clean.js';
 import { authOption, connectOption, msOption, parse, requirePath, type Parsed } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
+import { Confirmations } from './confirmations.js';
 import { LeasedCommand } from './leased-command.js';
 import { defaultLeaseMargin, planLease, type LeasePlan } from './run-lease.js';
 
@@ -125,8 +125,8 @@ class Supervisor {
   #command: LeasedCommand | undefined;
   #stopping = false;
   #warnedGrace = false;
-  /** Confirmations of leadership sent and not yet answered, and when the last one went out. */
-  #confirming = { inFlight: 0, lastAt: -Infinity };
+  /** The current term's renewals. */
+  #confirmations: Confirmations | undefined;
   #done!: (code: number) => void;
 
   constructor(
@@ -140,7 +140,7 @@ class Supervisor {
     const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, EXIT.OK);
     const onCrash = (): void => {
       // Last resort on an uncaught exception: no copy of the command may outlive us.
-      if (this.#command?.pgid !== undefined) signalGroup(this.#command.pgid, 'SIGKILL');
+      this.#command?.kill('uncaught exception');
       void this.election.close();
     };
     process.on('SIGINT', onSignal);
@@ -151,7 +151,7 @@ class Supervisor {
     this.election.on('suspended', (leadership) => this.#onSuspended(leadership));
     this.election.on('resumed', (leadership) => {
       this.log.info('reconnected; leadership resumed');
-      this.#confirm(leadership);
+      if (this.#confirmations?.leadership === leadership) this.#confirmations.confirm();
     });
     this.election.on('error', (error) => this.log.error('election error', { error: error.message }));
     try {
@@ -193,7 +193,7 @@ class Supervisor {
       leaseLeftMs: Math.round(command.deadline - monotonicNow()),
       graceMs: plan.grace,
     });
-    this.#keepConfirming(leadership, plan);
+    this.#confirmations = new Confirmations(leadership, plan.confirmEvery, () => command.renew());
     leadership.signal.addEventListener('abort', () => void this.#onLost(leadership), { once: true });
     void command.exited.then((code) => this.#onCommandExit(leadership, command, code));
   }
@@ -226,32 +226,6 @@ class Supervisor {
       ZK_ELECTION_SESSION_TIMEOUT: String(plan.sessionTimeout),
       ZK_ELECTION_LEASE_MARGIN: String(plan.leaseMargin),
     };
-  }
-
-  /**
-   * Confirms leadership with the ensemble every T/10 while the term lasts: every reply moves the
-   * lease deadline forward, and the command's lease is renewed from it. The library's own
-   * heartbeat (every T/3) leaves too little of the lease for a grace period to fit.
-   */
-  #keepConfirming(leadership: Leadership, plan: LeasePlan): void {
-    const timer = setInterval(() => this.#confirm(leadership, plan.confirmEvery), plan.confirmEvery);
-    leadership.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
-  }
-
-  #confirm(leadership: Leadership, every = 0): void {
-    if (!leadership.isLeader || leadership.isSuspended) return;
-    // A request lost in a partition is answered only by the next disconnection: go on confirming
-    // beside it after two intervals, but never with more than a few in flight.
-    const { inFlight, lastAt } = this.#confirming;
-    if (inFlight >= MAX_CONFIRMS_IN_FLIGHT || (inFlight > 0 && monotonicNow() - lastAt < 2 * every)) return;
-    this.#confirming = { inFlight: inFlight + 1, lastAt: monotonicNow() };
-    const renew = (): void => {
-      this.#confirming.inFlight -= 1;
-      this.#command?.renew();
-    };
-    // A failure needs no handling here: a lost leadership aborts its signal, and connection trouble
-    // shows as a lease that is not renewed.
-    leadership.verify().then(renew, renew);
   }
 
   #onSuspended(leadership: Leadership): void {
@@ -316,6 +290,3 @@ class Supervisor {
     this.#done(code);
   }
 }
-
-/** Confirmations of leadership that may wait for an answer at once. */
-const MAX_CONFIRMS_IN_FLIGHT = 3;
