@@ -106,8 +106,9 @@ export function openGroupGuard(): GroupGuard | undefined {
   const guard: ChildProcess = spawnClean(BASH, ['-c', GUARD, 'zk-election-guard'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   let dismissed = false;
   const gone = new Promise<{ fired: boolean }>((resolve) => {
-    // A guard that failed to start counts as fired: the command must not run unguarded.
-    guard.once('error', () => resolve({ fired: !dismissed }));
+    // A guard that failed to start counts as fired: the command must not run unguarded. (`on`, not
+    // `once`: a second 'error' without a listener would crash us.)
+    guard.on('error', () => resolve({ fired: !dismissed }));
     guard.once('exit', () => resolve({ fired: !dismissed }));
   });
   // A write to a guard that has gone fails with EPIPE; `gone` reports that.

@@ -88,6 +88,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const sessionTimeout = msOption(parsed, 'session-timeout', 10_000);
   const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
   const auth = authOption(parsed, io.env);
+  const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
+  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), grace, leaseMargin, once: Boolean(parsed.values.once) };
   const log = cliLogger(io, format);
   const election = new Election(path, {
     connect: connectOption(parsed, io.env),
@@ -102,8 +104,6 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
     ...(parsed.values.verbose ? { logger: log } : {}),
   });
-  const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
-  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), grace, leaseMargin, once: Boolean(parsed.values.once) };
   return new Supervisor(election, config, log).run();
 }
 

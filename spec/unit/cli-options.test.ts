@@ -1,6 +1,7 @@
 /** The lease arithmetic of `run` and the parsing of --auth: pure, no server. */
 import { authOption, parse, sessionOptions } from '../../lib/cli/args.js';
-import { UsageError } from '../../lib/cli/io.js';
+import { UsageError, type CliIo } from '../../lib/cli/io.js';
+import { main } from '../../lib/cli/main.js';
 import { maxGrace, planLease } from '../../lib/cli/run-lease.js';
 
 describe("run's lease plan", () => {
@@ -59,5 +60,25 @@ describe('--auth and $ZK_AUTH', () => {
       expect(message).toMatch(/(--auth|\$ZK_AUTH) expects SCHEME:CREDENTIALS/);
       if (value.length > 1) expect(message).not.toContain(value);
     }
+  });
+});
+
+describe("run's options are checked before anything connects", () => {
+  async function run(...argv: string[]): Promise<{ code: number; stderr: string }> {
+    const err: string[] = [];
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s) }, env: {} } as unknown as CliIo;
+    const code = await main(['run', '/x', '--connect', '127.0.0.1:1', ...argv, '--', 'true'], io);
+    return { code, stderr: err.join('') };
+  }
+
+  test.each([
+    [['--lease-margin', '5000'], '--lease-margin must be less than half of the session timeout (10000 ms)'],
+    [['--session-timeout', '2000', '--lease-margin', '1000'], 'less than half of the session timeout (2000 ms)'],
+    [['--suspended-policy', 'lax'], '--suspended-policy expects lease or strict'],
+    [['--grace', '0'], '--grace expects a positive whole number'],
+    [['--lease-margin', '1.5'], '--lease-margin expects a positive whole number'],
+  ])('%j is bad usage (exit 2)', async (argv, message) => {
+    const { code, stderr } = await run(...argv);
+    expect({ code, stderr }).toEqual({ code: 2, stderr: expect.stringContaining(message) });
   });
 });
