@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const BASH = '/bin/bash';
+export const BASH = '/bin/bash';
 const CLOSE_INHERITED = 'keep=$1; shift; for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt "$keep" ]; then { eval "exec $n>&-"; } 2>/dev/null; fi; done; exec "$@"';
 
 /** Whether this platform lets us close inherited descriptors (Linux: bash and /proc). */
@@ -59,50 +59,4 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
-}
-
-/**
- * Watches over a process group on behalf of this process: if this process dies without calling
- * `dismiss()` (kill -9, the OOM killer), the group is SIGKILLed. The parent-death signal reaches
- * only the command's own process; its children (a shell's pipeline, a server's workers) would run
- * on. The guard is a shell in a group of its own that blocks reading a pipe from us: only our
- * death, or `dismiss()`, ends that read, and only our death ends it without the word.
- *
- * Open the guard before spawning the command and hand it the group id right after: the guard is
- * then already running when the command starts, and the group is unguarded only between the
- * spawn's return and the (synchronous) pipe write that names it.
- */
-export interface GroupGuard {
-  /** The process group to kill if we die; call once, right after spawning its leader. */
-  watch(pgid: number): void;
-  /** The group has stopped (or never started): the guard exits without a signal. Idempotent. */
-  dismiss(): void;
-}
-
-const GUARD = [
-  'read -r pgid || exit 0',
-  'case $pgid in ""|*[!0-9]*) exit 0;; esac',
-  'read -r word',
-  '[ "$word" = dismiss ] || kill -KILL -- "-$pgid" 2>/dev/null',
-].join('\n');
-
-/** A guard, running, not yet watching a group; undefined where {@link canTieToParent} is false. */
-export function openGroupGuard(): GroupGuard | undefined {
-  if (!canTieToParent) return undefined;
-  const guard = spawnClean(BASH, ['-c', GUARD, 'zk-election-guard'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-  // A guard that failed to start (or died) must not crash us through an unhandled 'error'.
-  guard.on('error', () => {});
-  guard.stdin?.on('error', () => {});
-  guard.unref();
-  let dismissed = false;
-  return {
-    watch: (pgid) => {
-      if (!dismissed) guard.stdin?.write(`${pgid}\n`);
-    },
-    dismiss: () => {
-      if (dismissed) return;
-      dismissed = true;
-      guard.stdin?.end('dismiss\n');
-    },
-  };
 }

@@ -60,6 +60,9 @@ function loadBinding(): NativeConstructor {
   return nativeConstructor;
 }
 
+/** Return codes only a reply from the server carries: OK, NO_NODE, NO_AUTH, BAD_VERSION, NO_CHILDREN_FOR_EPHEMERALS, NODE_EXISTS, NOT_EMPTY, INVALID_ACL. */
+const SERVER_REPLIES: ReadonlySet<number> = new Set([0, -101, -102, -103, -108, -110, -111, -114]);
+
 const EVENT_TYPES: Readonly<Record<number, WatchEventType>> = { 1: 'created', 2: 'deleted', 3: 'changed', 4: 'child' };
 const SESSION_EVENT = -1;
 
@@ -238,8 +241,10 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
         if (settled) return;
         settled = true;
         this.#pending.delete(fail);
-        // Any answer from the server (even NO_NODE) proves it heard us at or after sentAt.
-        if (rc === 0 || rc <= -100) this.#noteContact(sentAt);
+        // An answer from the server (even NO_NODE) proves it heard us at or after sentAt. Only codes
+        // a server reply carries count: the C client makes up others itself (SESSION_EXPIRED when it
+        // cleans up after an expiry, CLOSING, CONNECTION_LOSS), and those prove nothing.
+        if (SERVER_REPLIES.has(rc)) this.#noteContact(sentAt);
         if (rc === 0) resolve(value);
         else reject(errorForReturnCode(rc, { operation, ...(path === undefined ? {} : { path }) }));
       });

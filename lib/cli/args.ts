@@ -1,5 +1,6 @@
 /** Argument parsing for every command: node's parseArgs, strict, with our usage errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { AuthInfo } from '../session.js';
 import { UsageError } from './io.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -7,6 +8,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** Flags every command takes. */
 export const COMMON_OPTIONS = {
   connect: { type: 'string' },
+  auth: { type: 'string' },
   timeout: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -48,4 +50,26 @@ export function connectOption(parsed: Parsed, env: NodeJS.ProcessEnv): string {
   const value = parsed.values.connect;
   if (typeof value === 'string') return value;
   return env.ZK_CONNECT || '127.0.0.1:2181';
+}
+
+/**
+ * Credentials to add to the session: --auth SCHEME:CREDENTIALS, then $ZK_AUTH; undefined for none.
+ * The value is a secret: no message here or elsewhere repeats it.
+ */
+export function authOption(parsed: Parsed, env: NodeJS.ProcessEnv): AuthInfo | undefined {
+  const flag = parsed.values.auth;
+  const raw = typeof flag === 'string' ? flag : env.ZK_AUTH;
+  if (raw === undefined || (flag === undefined && raw === '')) return undefined;
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || colon === raw.length - 1) {
+    const source = typeof flag === 'string' ? '--auth' : '$ZK_AUTH';
+    throw new UsageError(`${source} expects SCHEME:CREDENTIALS, for example digest:user:password (the value is not shown)`);
+  }
+  return { scheme: raw.slice(0, colon), credentials: raw.slice(colon + 1) };
+}
+
+/** What every command that talks to ZooKeeper takes from the common flags. */
+export function sessionOptions(parsed: Parsed, env: NodeJS.ProcessEnv): { connect: string; connectTimeout: number; auth?: AuthInfo } {
+  const auth = authOption(parsed, env);
+  return { connect: connectOption(parsed, env), connectTimeout: msOption(parsed, 'timeout', 10_000), ...(auth ? { auth } : {}) };
 }

@@ -44,7 +44,9 @@ export function exitCodeFor(error: unknown): number {
 export function reportError(io: CliIo, error: unknown, verbose: boolean): void {
   const err = error as Error & { code?: string };
   const code = err.code ? ` [${err.code}]` : '';
-  io.stderr.write(`zk-election: ${err.message ?? String(error)}${code}\n`);
+  // Which credentials were tried is never said: only that some are needed.
+  const hint = err.code === 'NO_AUTH' ? '; this needs credentials the session lacks: --auth SCHEME:CREDENTIALS or $ZK_AUTH' : '';
+  io.stderr.write(`zk-election: ${err.message ?? String(error)}${hint}${code}\n`);
   if (verbose && err.stack) io.stderr.write(`${err.stack}\n`);
 }
 

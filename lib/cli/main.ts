@@ -24,13 +24,16 @@ Commands:
 Global options:
   --connect S     ZooKeeper connection string host:port[,host:port...][/chroot]
                   (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --auth SCHEME:CREDENTIALS
+                  credentials for ACL-protected elections, e.g. digest:user:password
+                  (default: $ZK_AUTH, which other users cannot see in ps; never echoed)
   --timeout MS    how long to try to reach ZooKeeper (default 10000)
   -v, --verbose   stack traces on errors
   -h, --help      help for a command: zk-election <command> --help
   --version       print the version
 
-Exit codes: 0 ok, 1 no leader (or failure), 2 bad usage or invalid input, 3 ZooKeeper unreachable,
-4 step-down: the participant did not step down in time.
+Exit codes: 0 ok, 1 no leader (or failure), 2 bad usage, invalid input or missing permission
+(NO_AUTH), 3 ZooKeeper unreachable, 4 step-down: the participant did not step down in time.
 
 Examples:
   zk-election demo

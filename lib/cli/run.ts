@@ -1,48 +1,71 @@
 /**
  * `zk-election run <path> -- <command>`: a sidecar that runs a command only while leader.
  *
- * Order matters for safety: when leadership ends we stop the command first and only then give up
- * our node, so a successor never starts while our copy may still run. That is also why this
- * command handles SIGINT/SIGTERM itself instead of using the library's exit hook (which would
- * resign at once).
+ * The invariant: the command's whole process group is dead by the lease deadline (last contact
+ * with ZooKeeper + T - M, `Leadership.expiresAt`), whatever ends the term: a partition, a pause,
+ * expiry, this process frozen or killed. The server cannot expire our session, so no successor can
+ * start, before that deadline. Each run of the command is a LeasedCommand (lib/cli/leased-command.ts):
+ * SIGTERM at the deadline minus the grace, SIGKILL just before the deadline, both enforced here and
+ * by a guard process (lib/group-guard.ts) that needs nothing from us but renewals.
+ *
+ * Order matters on the way out too: we stop the command first and only then give up our node. That
+ * is why this command handles SIGINT/SIGTERM itself instead of using the library's exit hook (which
+ * would resign at once).
  */
-import type { ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import { Election } from '../election.js';
-import { delay } from '../abort.js';
-import { canTieToParent, openGroupGuard, signalGroup, spawnClean, type GroupGuard } from '../spawn-clean.js';
-import type { Leadership } from '../leadership.js';
-import { connectOption, msOption, parse, requirePath } from './args.js';
+import { canGuard } from '../group-guard.js';
+import { monotonicNow } from '../clock.js';
+import type { Leadership, SuspendedPolicy } from '../leadership.js';
+import { authOption, connectOption, msOption, parse, requirePath, type Parsed } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
+import { Confirmations } from './confirmations.js';
+import { LeasedCommand } from './leased-command.js';
+import { defaultLeaseMargin, planLease, type LeasePlan } from './run-lease.js';
 
 export const RUN_HELP = `Usage: zk-election run <path> [options] -- <command> [args...]
 
-Campaigns for leadership of the election at <path>. While leader, runs <command> with
-ZK_ELECTION_PATH, ZK_ELECTION_NODE, ZK_ELECTION_TOKEN (the fencing token) and ZK_ELECTION_ID
-in its environment. When leadership is lost it sends SIGTERM, then SIGKILL after --grace.
-When the command exits it resigns and campaigns again (with --once: exits with its status).
-On SIGINT or SIGTERM it stops the command, resigns, closes its session and exits, so the
-next leader takes over at once.
+Campaigns for leadership of the election at <path>. While leader, runs <command> in a process
+group of its own, with ZK_ELECTION_PATH, ZK_ELECTION_NODE, ZK_ELECTION_TOKEN (the fencing token),
+ZK_ELECTION_ID, ZK_ELECTION_SESSION_TIMEOUT and ZK_ELECTION_LEASE_MARGIN (ms) in its environment.
+
+The command's whole group is dead by the lease deadline (last contact with ZooKeeper + session
+timeout - lease margin), before any successor can start: when the lease is not renewed in time
+(disconnected, paused) the group gets SIGTERM --grace before the deadline and SIGKILL at it; a guard
+process kills the group at the deadline even if this process is frozen or killed. A disconnection
+that ends before SIGTERM is due costs nothing. When the command exits, run resigns and campaigns
+again (with --once: exits with its status). On SIGINT or SIGTERM it stops the command, resigns,
+closes its session and exits, so the next leader takes over at once. Asked to step down
+(zk-election step-down), it stops the command, then gives up its node and campaigns again.
 
 Options:
-  --id ID                participant id shown to operators (default host:pid:random)
-  --connect S            ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
-  --grace MS             time between SIGTERM and SIGKILL (default 10000)
-  --once                 run the command once, then exit with its status
-  --session-timeout MS   requested ZooKeeper session timeout (default 10000)
-  --timeout MS           how long to try to reach ZooKeeper (default 10000)
-  --log-format FORMAT    text (default) or json, one line per transition on stderr
-  -v, --verbose          also log the library's own transitions
+  --id ID                    participant id shown to operators (default host:pid:random)
+  --connect S                ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --auth SCHEME:CREDENTIALS  credentials for the session, e.g. digest:user:password (default: $ZK_AUTH)
+  --session-timeout MS       requested ZooKeeper session timeout T (default 10000)
+  --lease-margin MS          lease margin M, less than T/2 (default 10% of T)
+  --grace MS                 SIGTERM this long before SIGKILL (default 30% of T; shortened, with a
+                             warning, to what fits: T - M - 2 x T/10 - 100 ms)
+  --suspended-policy P       lease (default): keep the command through a disconnection until the
+                             lease runs out; strict: stop it at the first disconnection (the node
+                             is given up only once the command's group is dead)
+  --once                     run the command once, then exit with its status
+  --timeout MS               how long to try to reach ZooKeeper (default 10000)
+  --log-format FORMAT        text (default) or json, one line per transition on stderr
+  -v, --verbose              also log the library's own transitions
 
 Examples:
   zk-election run /jobs/payment-scheduler --id sched-1 -- node scheduler.js
-  zk-election run /jobs/cron --once --grace 5000 -- ./nightly-report.sh
+  zk-election run /jobs/cron --once --grace 2000 -- ./nightly-report.sh
+  ZK_AUTH=digest:ops:secret zk-election run /jobs/cron -- ./report.sh
 `;
 
 interface RunConfig {
   path: string;
   command: string[];
-  grace: number;
+  suspendedPolicy: SuspendedPolicy;
+  /** --grace as given; undefined for the default. */
+  grace: number | undefined;
+  leaseMargin: number;
   once: boolean;
 }
 
@@ -55,6 +78,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     grace: { type: 'string' },
     once: { type: 'boolean' },
     'session-timeout': { type: 'string' },
+    'lease-margin': { type: 'string' },
+    'suspended-policy': { type: 'string' },
     'log-format': { type: 'string' },
   });
   if (parsed.values.help) return void io.stdout.write(RUN_HELP), EXIT.OK;
@@ -62,26 +87,51 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (command.length === 0) throw new UsageError('missing the command to run after "--"');
   const format = parsed.values['log-format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError('--log-format expects text or json');
+  const sessionTimeout = msOption(parsed, 'session-timeout', 10_000);
+  const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
+  const auth = authOption(parsed, io.env);
+  const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
+  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), grace, leaseMargin, once: Boolean(parsed.values.once) };
   const log = cliLogger(io, format);
+  // The supervisor drains each term (stops its command) before the library releases our node.
+  let supervisor: Supervisor | undefined;
   const election = new Election(path, {
     connect: connectOption(parsed, io.env),
-    sessionTimeout: msOption(parsed, 'session-timeout', 10_000),
+    sessionTimeout,
     connectTimeout: msOption(parsed, 'timeout', 10_000),
+    leaseMargin,
+    // A term that ends for any reason but our own resign or close (lost, strict, step-down) keeps
+    // our node until its command's group is dead: no successor starts beside a stopping command.
+    suspendedPolicy: config.suspendedPolicy,
+    drain: (leadership) => supervisor?.drain(leadership),
+    ...(auth ? { auth } : {}),
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
     ...(parsed.values.verbose ? { logger: log } : {}),
   });
-  const config: RunConfig = { path, command, grace: msOption(parsed, 'grace', 10_000), once: Boolean(parsed.values.once) };
-  return new Supervisor(election, config, log).run();
+  supervisor = new Supervisor(election, config, log);
+  return supervisor.run();
+}
+
+function leaseMarginOption(parsed: Parsed, sessionTimeout: number): number {
+  const margin = msOption(parsed, 'lease-margin', defaultLeaseMargin(sessionTimeout));
+  if (margin * 2 >= sessionTimeout) throw new UsageError(`--lease-margin must be less than half of the session timeout (${sessionTimeout} ms): the lease is what is left`);
+  return margin;
+}
+
+function suspendedPolicyOption(parsed: Parsed): SuspendedPolicy {
+  const policy = parsed.values['suspended-policy'] ?? 'lease';
+  if (policy !== 'lease' && policy !== 'strict') throw new UsageError('--suspended-policy expects lease or strict');
+  return policy;
 }
 
 type Log = ReturnType<typeof cliLogger>;
 
 class Supervisor {
-  #child: ChildProcess | undefined;
-  #childExit: Promise<number> | undefined;
+  #command: LeasedCommand | undefined;
   #stopping = false;
-  /** Per running command (by its pid = process group id): the guard that kills the group if we die. */
-  readonly #guards = new Map<number, GroupGuard>();
+  #warnedGrace = false;
+  /** The current term's renewals. */
+  #confirmations: Confirmations | undefined;
   #done!: (code: number) => void;
 
   constructor(
@@ -95,7 +145,7 @@ class Supervisor {
     const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, EXIT.OK);
     const onCrash = (): void => {
       // Last resort on an uncaught exception: no copy of the command may outlive us.
-      if (this.#child?.pid !== undefined) signalGroup(this.#child.pid, 'SIGKILL');
+      this.#command?.kill('uncaught exception');
       void this.election.close();
     };
     process.on('SIGINT', onSignal);
@@ -103,8 +153,11 @@ class Supervisor {
     process.on('uncaughtExceptionMonitor', onCrash);
     this.election.on('state', (to, from, cause) => this.log.info(`${from} -> ${to}`, { cause }));
     this.election.on('elected', (leadership) => void this.#onElected(leadership));
-    this.election.on('suspended', () => this.log.warn('disconnected from ZooKeeper; leadership held on the lease'));
-    this.election.on('resumed', () => this.log.info('reconnected; leadership resumed'));
+    this.election.on('suspended', (leadership) => this.#onSuspended(leadership));
+    this.election.on('resumed', (leadership) => {
+      this.log.info('reconnected; leadership resumed');
+      if (this.#confirmations?.leadership === leadership) this.#confirmations.confirm();
+    });
     this.election.on('error', (error) => this.log.error('election error', { error: error.message }));
     try {
       await this.election.start();
@@ -114,7 +167,7 @@ class Supervisor {
       this.election.on('state', (to, _from, cause) => {
         if (to === 'closed') void this.#shutdown(`election closed: ${cause}`, EXIT.FAILURE);
       });
-      if (!canTieToParent) this.log.warn('cannot tie the command to this process (no setpriv): if this process is killed with SIGKILL, the command keeps running');
+      if (!canGuard) this.log.warn('no group guard here (it needs Linux, bash, /proc and setpriv): if this process is frozen or killed with SIGKILL, the command keeps running');
       return await finished;
     } finally {
       process.off('SIGINT', onSignal);
@@ -125,62 +178,90 @@ class Supervisor {
 
   async #onElected(leadership: Leadership): Promise<void> {
     if (this.#stopping) return;
-    // Re-elected while the last term's command is still stopping (within --grace): never two copies.
-    if (this.#child) {
-      this.log.info('waiting for the previous command to stop', { pid: this.#child.pid });
-      await this.#stopChild();
+    // Re-elected while the last term's command is still stopping: never two copies.
+    const previous = this.#command;
+    if (previous) {
+      this.log.info('waiting for the previous command to stop', { pid: previous.pgid });
+      await previous.stop('re-elected while the previous command still runs');
+      await previous.exited;
       if (this.#stopping || !leadership.isLeader) return;
     }
-    const [file, ...args] = this.config.command;
-    const env = {
-      ...process.env,
+    const plan = this.#plan();
+    const command = new LeasedCommand({ command: this.config.command, env: this.#commandEnv(leadership, plan), leadership, plan, log: this.log });
+    this.#command = command;
+    this.log.info('elected; command started', {
+      token: leadership.token.toString(),
+      term: leadership.term,
+      pid: command.pgid,
+      leaseLeftMs: Math.round(command.deadline - monotonicNow()),
+      graceMs: plan.grace,
+    });
+    this.#confirmations = new Confirmations(leadership, plan.confirmEvery, () => command.renew());
+    leadership.signal.addEventListener('abort', () => this.#onLost(leadership), { once: true });
+    void command.exited.then((code) => this.#onCommandExit(leadership, command, code));
+  }
+
+  /** T as granted (the library insists on the one asked for), M as configured, and the grace that fits. */
+  #plan(): LeasePlan {
+    const sessionTimeout = this.election.session?.negotiatedTimeout ?? 0;
+    const plan = planLease(sessionTimeout, this.config.leaseMargin, this.config.grace);
+    if (plan.shortenedFrom !== undefined && !this.#warnedGrace) {
+      this.#warnedGrace = true;
+      this.log.warn(`--grace ${plan.shortenedFrom} ms does not fit in the lease; using ${plan.grace} ms`, {
+        sessionTimeoutMs: plan.sessionTimeout,
+        leaseMarginMs: plan.leaseMargin,
+        confirmEveryMs: plan.confirmEvery,
+        killLeadMs: plan.killLead,
+      });
+    }
+    return plan;
+  }
+
+  #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
+    // The command gets its own term's facts, not our credentials.
+    const { ZK_AUTH: _credentials, ...env } = process.env;
+    return {
+      ...env,
       ZK_ELECTION_PATH: this.config.path,
       ZK_ELECTION_NODE: leadership.node,
       ZK_ELECTION_TOKEN: leadership.token.toString(),
       ZK_ELECTION_ID: leadership.id,
+      ZK_ELECTION_SESSION_TIMEOUT: String(plan.sessionTimeout),
+      ZK_ELECTION_LEASE_MARGIN: String(plan.leaseMargin),
     };
-    // Through spawnClean: the command must not inherit our ZooKeeper socket (the C client sets no
-    // CLOEXEC). And it must not outlive us: if this sidecar is killed (kill -9, OOM), nobody is left
-    // to stop the command when the session expires and another copy starts elsewhere. SIGKILL, not
-    // SIGTERM: a command that ignored SIGTERM would run on beside the next leader's.
-    // In a process group of its own, so that stopping it stops what it started too (a shell's
-    // children, a server's workers): a grandchild left behind would run on without leadership.
-    // The death signal reaches the command's own process only; the guard takes its whole group.
-    // It starts first, so that it already runs when the command does.
-    const guard = openGroupGuard();
-    const child = spawnClean(file!, args, { stdio: 'inherit', env, dieWithParent: 'SIGKILL', detached: true });
-    if (child.pid !== undefined && guard) {
-      guard.watch(child.pid);
-      this.#guards.set(child.pid, guard);
-    } else {
-      guard?.dismiss();
-    }
-    this.#child = child;
-    this.#childExit = new Promise((resolve) => {
-      child.once('error', (error) => {
-        this.log.error('command failed to start', { error: error.message });
-        resolve(127);
-      });
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
-    });
-    this.log.info('elected; command started', { token: leadership.token.toString(), term: leadership.term, pid: child.pid });
-    leadership.signal.addEventListener('abort', () => void this.#onLost(leadership), { once: true });
-    void this.#childExit.then((code) => this.#onCommandExit(leadership, child, code));
   }
 
-  async #onLost(leadership: Leadership): Promise<void> {
+  #onSuspended(leadership: Leadership): void {
+    const leaseLeftMs = Math.round(leadership.expiresAt - monotonicNow());
+    this.log.warn('disconnected from ZooKeeper; leadership held on the lease', { leaseLeftMs });
+  }
+
+  #onLost(leadership: Leadership): void {
+    if (this.#stopping) return;
     const reason = (leadership.signal.reason as { reason?: string }).reason;
-    if (reason === 'resigned' || this.#stopping) return;
-    this.log.warn('leadership lost; stopping command', { reason, token: leadership.token.toString() });
-    await this.#stopChild();
+    // After our own resign() the command has stopped already; the rest is drained by the library's call.
+    if (reason !== 'resigned') this.log.warn('leadership lost; stopping the command before giving up our node', { reason, token: leadership.token.toString() });
   }
 
-  async #onCommandExit(leadership: Leadership, child: ChildProcess, code: number): Promise<void> {
-    if (this.#child === child) this.#child = undefined;
+  /**
+   * The Election's `drain` hook: stops the command of `leadership`'s term, if it still runs, and
+   * resolves once its group is dead. The library keeps our node until then, so after a step-down
+   * or a lost term the next leader's command starts only after ours has exited.
+   */
+  async drain(leadership: Leadership): Promise<void> {
+    const command = this.#command;
+    if (command?.leadership !== leadership) return;
+    const reason = (leadership.signal.reason as { reason?: string } | undefined)?.reason ?? 'ended';
+    await command.stop(`term over (${reason})`);
+    await command.exited;
+  }
+
+  async #onCommandExit(leadership: Leadership, command: LeasedCommand, code: number): Promise<void> {
     if (this.#stopping) return;
     this.log.info('command exited', { code, token: leadership.token.toString() });
     // Whatever it left running in its group must not outlive its term.
-    await this.#stopGroup(child.pid);
+    await command.stop('the command exited; stopping what it left in its group');
+    if (this.#command === command) this.#command = undefined;
     if (this.config.once) return this.#shutdown('--once: command finished', code);
     if (leadership.isLeader) {
       this.log.info('resigning; campaigning again');
@@ -188,59 +269,17 @@ class Supervisor {
     }
   }
 
-  /** Stops the running command and its process group. */
-  async #stopChild(): Promise<void> {
-    const child = this.#child;
-    if (!child) return;
-    await this.#stopGroup(child.pid);
-    await this.#childExit;
-  }
-
-  /**
-   * SIGTERM to the command's process group, then SIGKILL after the grace period; resolves once the
-   * group is empty. The group's members are not all our children, so no exit event tells us when
-   * they are gone: we look every GROUP_POLL_MS.
-   */
-  async #stopGroup(pgid: number | undefined): Promise<void> {
-    if (pgid === undefined) return;
-    try {
-      await this.#signalUntilGone(pgid);
-    } finally {
-      // Only once the group is empty: a guard dismissed earlier would leave its members unguarded.
-      if (!signalGroup(pgid, 0)) {
-        this.#guards.get(pgid)?.dismiss();
-        this.#guards.delete(pgid);
-      }
-    }
-  }
-
-  async #signalUntilGone(pgid: number): Promise<void> {
-    if (!signalGroup(pgid, 0)) return;
-    signalGroup(pgid, 'SIGTERM');
-    const deadline = Date.now() + this.config.grace;
-    while (signalGroup(pgid, 0) && Date.now() < deadline) await delay(GROUP_POLL_MS);
-    if (!signalGroup(pgid, 0)) return;
-    this.log.warn('command ignored SIGTERM; sending SIGKILL', { pgid, graceMs: this.config.grace });
-    signalGroup(pgid, 'SIGKILL');
-    const killDeadline = Date.now() + KILL_WAIT_MS;
-    while (signalGroup(pgid, 0) && Date.now() < killDeadline) await delay(GROUP_POLL_MS);
-    if (signalGroup(pgid, 0)) this.log.error('command group still alive after SIGKILL (stuck in the kernel?)', { pgid });
-  }
-
   async #shutdown(why: string, code: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.log.info('shutting down', { why });
-    await this.#stopChild();
+    const command = this.#command;
+    if (command) {
+      await command.stop(`shutting down (${why})`);
+      await command.exited;
+    }
     await this.election.close();
     this.log.info('resigned and closed');
     this.#done(code);
   }
-}
-
-const GROUP_POLL_MS = 20;
-const KILL_WAIT_MS = 10_000;
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return constants.signals[signal] ?? 0;
 }

@@ -14,7 +14,7 @@ import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
 import { stormSection } from './population-sections.js';
-import { cliSection, exitSection, failoverSection, type Context, type Plan } from './sections.js';
+import { cliSection, exitSection, failoverSection, runLeaseSection, type Context, type Plan } from './sections.js';
 import { formatMs } from './stats.js';
 import { now, within } from './timing.js';
 import { killAllWorkers, onWorkerWarning } from './workers.js';
@@ -36,6 +36,7 @@ const FULL: Plan = {
     { sessionTimeout: 4000, rounds: 2, pairs: 4 },
   ],
   cli: { nodes: 10_000, trials: 5 },
+  runLease: { sessionTimeout: 2000, trials: 6 },
 };
 
 const QUICK: Plan = {
@@ -50,6 +51,7 @@ const QUICK: Plan = {
   sigterm: 4,
   crash: [{ sessionTimeout: 1000, rounds: 1, pairs: 2 }],
   cli: { nodes: 2000, trials: 2 },
+  runLease: { sessionTimeout: 2000, trials: 2 },
 };
 
 const progress = (line: string): void => {
@@ -87,6 +89,7 @@ async function run(options: { quick: boolean; json: string | undefined }): Promi
   await stormSection(ctx);
   await exitSection(ctx);
   await cliSection(ctx);
+  await runLeaseSection(ctx);
   const runtime = now() - started;
   const command = `npm run bench${options.quick ? ' -- --quick' : ''}`;
   const header = [...headerLines(machine, options.quick ? 'quick' : 'full', command), `runtime ${formatMs(runtime)}`];

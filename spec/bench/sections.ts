@@ -6,6 +6,7 @@ import { crashFailover, leaveOnSigterm, type CrashSamples } from './exits.js';
 import { gracefulFailover, RawPair, type FailoverSamples } from './failover.js';
 import type { RawClient } from './raw-client.js';
 import { verdictUpTo, type Report } from './report.js';
+import { runLeaseTrials, type LeaseFault } from './run-lease.js';
 import { formatBytes, formatMs, summarize } from './stats.js';
 
 export interface Plan {
@@ -22,6 +23,8 @@ export interface Plan {
   sigterm: number;
   crash: Array<{ sessionTimeout: number; rounds: number; pairs: number }>;
   cli: { nodes: number; trials: number };
+  /** `zk-election run` frozen or partitioned: its session timeout and the trials of each. */
+  runLease: { sessionTimeout: number; trials: number };
 }
 
 export interface Context {
@@ -128,6 +131,33 @@ export async function cliSection(ctx: Context): Promise<void> {
     );
   } finally {
     for (const client of clients) client.close();
+  }
+}
+
+export async function runLeaseSection(ctx: Context): Promise<void> {
+  const { sessionTimeout, trials } = ctx.plan.runLease;
+  const cases: Array<[LeaseFault, string]> = [
+    ['freeze', 'run frozen (SIGSTOP), command ignores SIGTERM'],
+    ['partition', 'run partitioned past T, command takes 2 s to stop on SIGTERM'],
+  ];
+  for (const [fault, setting] of cases) {
+    ctx.progress(`run lease, ${fault}: ${trials} trials, session timeout ${sessionTimeout} ms`);
+    const { margins, failovers } = await runLeaseTrials(ctx.connect, fault, sessionTimeout, trials);
+    const margin = summarize(margins);
+    const failover = summarize(failovers);
+    ctx.report.distribution(
+      {
+        figure: '10 run: safety margin',
+        setting: `T = ${sessionTimeout} ms, defaults; ${setting}: old group's death -> successor's start`,
+        unit: 'ms',
+        note: `minimum ${ms(margin.min)}; successor started ${ms(failover.median)} after the fault (median, max ${ms(failover.max)})`,
+        target: '> 0 in every trial',
+        met: margin.min > 0 ? 'yes' : 'no',
+        extra: { fault, sessionTimeout, min: margin.min, failovers },
+      },
+      margins,
+      ms,
+    );
   }
 }
 

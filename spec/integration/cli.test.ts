@@ -1,8 +1,10 @@
 /** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { Election, listParticipants, participantToJson } from '../../lib/index.js';
+import { Election, listParticipants, participantToJson, Perms } from '../../lib/index.js';
+import { CreateMode } from '../../lib/zk-handle.js';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
-import { closedPort } from '../support/clients.js';
+import { closedPort, openClient } from '../support/clients.js';
 import { TimeoutError } from '../../lib/errors.js';
 import { descendantsOf, isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
@@ -15,6 +17,7 @@ afterEach(async () => {
 });
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(args, { ...process.env, ZK_CONNECT: zk.connectString });
+const cliWithEnv = (env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> => runCli(args, { ...process.env, ZK_CONNECT: zk.connectString, ...env });
 
 /** The pid of the group guard (lib/spawn-clean.ts) that `run` process `sidecar` started, if one runs. */
 function guardOf(sidecar: number): number | undefined {
@@ -180,3 +183,81 @@ test('server runs a local ZooKeeper on the given port until SIGINT, then removes
   expect(server.lines.at(-1)).toBe('stopped; nothing left behind');
   expect(existsSync(dataDir)).toBe(false);
 }, 90_000);
+
+describe('--auth SCHEME:CREDENTIALS and $ZK_AUTH against a digest-protected election', () => {
+  const SECRET = 's3cr3t-pa55';
+  const AUTH = `digest:ops:${SECRET}`;
+  /** The election parent: all permissions for ops, none for anyone else. */
+  async function protectedElection(): Promise<string> {
+    const path = uniquePath();
+    const operator = await openClient(zk.connectString);
+    cleanup.push(async () => operator.close());
+    await operator.addAuth('digest', `ops:${SECRET}`);
+    const id = `ops:${createHash('sha1').update(`ops:${SECRET}`).digest('base64')}`;
+    await operator.create(path.slice(0, path.lastIndexOf('/')), Buffer.alloc(0), CreateMode.PERSISTENT);
+    await operator.create(path, Buffer.alloc(0), CreateMode.PERSISTENT);
+    await operator.setAcl(path, [{ perms: Perms.ALL, scheme: 'digest', auth: id }]);
+    return path;
+  }
+  const neverShowsSecret = (...results: Array<{ stdout: string; stderr: string } | TrackedOutput>): void => {
+    for (const r of results) expect(`${'stdout' in r ? r.stdout : r.lines.join('\n')}\n${'stderr' in r ? r.stderr : r.errorLines.join('\n')}`).not.toContain(SECRET);
+  };
+  type TrackedOutput = { lines: readonly string[]; errorLines: readonly string[] };
+
+  test('participants and leader: NO_AUTH (exit 2) without credentials, everyone listed with --auth or $ZK_AUTH; run joins with them', async () => {
+    const path = await protectedElection();
+    const library = new Election(path, { connect: zk.connectString, id: 'library', auth: { scheme: 'digest', credentials: `ops:${SECRET}` } });
+    cleanup.push(() => library.close());
+    await library.start();
+    await library.waitForLeadership(AbortSignal.timeout(10_000));
+    // run takes its credentials from $ZK_AUTH, and does not hand them on to its command.
+    const sidecar = await spawnTracked(process.execPath, [CLI, 'run', path, '--id', 'sidecar', '-v', '--', 'sh', '-c', 'echo "JOB auth=${ZK_AUTH-none}"; sleep 300'], {
+      env: { ...process.env, ZK_CONNECT: zk.connectString, ZK_AUTH: AUTH },
+    });
+    await waitFor(async () => (await cliWithEnv({ ZK_AUTH: AUTH }, 'participants', path, '--json')).stdout.includes('sidecar'), { timeoutMs: 15_000, message: 'run to join with $ZK_AUTH' });
+
+    const denied = await cli('participants', path);
+    expect(denied.code).toBe(2);
+    expect(denied.stderr.trim().split('\n')).toHaveLength(1);
+    expect(denied.stderr).toMatch(/not authorised.*--auth SCHEME:CREDENTIALS or \$ZK_AUTH \[NO_AUTH\]/);
+    expect((await cli('leader', path)).code).toBe(2);
+
+    const listed = await cli('participants', path, '--auth', AUTH, '--json');
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((p) => p.id)).toEqual(['library', 'sidecar']);
+    const fromEnv = await cliWithEnv({ ZK_AUTH: AUTH }, 'participants', path);
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).toMatch(/\*\s+library[\s\S]*sidecar/);
+    expect(await cli('leader', path, '--auth', AUTH)).toMatchObject({ code: 0, stdout: 'library\n' });
+
+    const wrong = await cli('participants', path, '--auth', 'digest:ops:not-the-password', '--verbose');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('NO_AUTH');
+    expect(wrong.stderr).not.toContain('not-the-password');
+
+    await library.close();
+    await sidecar.waitForLine(/^JOB auth=none$/, 15_000);
+    expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(0);
+    neverShowsSecret(denied, listed, fromEnv, wrong, sidecar);
+  });
+
+  test('run without credentials cannot join (NO_AUTH, exit 2); a malformed --auth or $ZK_AUTH is bad usage and never echoed', async () => {
+    const path = await protectedElection();
+    const denied = await cli('run', path, '--once', '--', 'sh', '-c', 'echo JOB started');
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toContain('NO_AUTH');
+    expect(denied.stdout).not.toContain('JOB started');
+    const operator = await openClient(zk.connectString);
+    cleanup.push(async () => operator.close());
+    await operator.addAuth('digest', `ops:${SECRET}`);
+    expect(await operator.getChildren(path)).toEqual([]);
+
+    const flag = await cli('participants', path, '--auth', `digest${SECRET}`);
+    expect(flag).toMatchObject({ code: 2, stdout: '' });
+    expect(flag.stderr).toContain('--auth expects SCHEME:CREDENTIALS');
+    const env = await cliWithEnv({ ZK_AUTH: `${SECRET}:` }, 'leader', path);
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('$ZK_AUTH expects SCHEME:CREDENTIALS');
+    neverShowsSecret(denied, flag, env);
+  });
+});

@@ -1,0 +1,84 @@
+/** The lease arithmetic of `run` and the parsing of --auth: pure, no server. */
+import { authOption, parse, sessionOptions } from '../../lib/cli/args.js';
+import { UsageError, type CliIo } from '../../lib/cli/io.js';
+import { main } from '../../lib/cli/main.js';
+import { maxGrace, planLease } from '../../lib/cli/run-lease.js';
+
+describe("run's lease plan", () => {
+  test('defaults at T = 10 s: margin 1 s, confirmations every 1 s, SIGKILL 100 ms before the deadline, grace 3 s of the 6.9 s that fit', () => {
+    expect(planLease(10_000, 1000, undefined)).toEqual({ sessionTimeout: 10_000, leaseMargin: 1000, confirmEvery: 1000, killLead: 100, grace: 3000 });
+    expect(maxGrace(10_000, 1000)).toBe(6900);
+  });
+
+  test('the defaults scale with T, and a disconnection of up to about half of T leaves the command alone', () => {
+    for (const T of [2000, 4000, 10_000, 30_000]) {
+      const plan = planLease(T, Math.round(T / 10), undefined);
+      expect(plan.shortenedFrom).toBeUndefined();
+      // Time from the last confirmation a disconnection can follow, to SIGTERM.
+      const untouched = T - plan.leaseMargin - plan.killLead - plan.grace - plan.confirmEvery;
+      expect(untouched).toBeGreaterThanOrEqual(T * 0.45);
+    }
+  });
+
+  test('a grace that does not fit is shortened to what does, and says from what', () => {
+    expect(planLease(3000, 300, 60_000)).toMatchObject({ grace: 2000, shortenedFrom: 60_000 });
+    expect(planLease(3000, 300, 2000)).not.toHaveProperty('shortenedFrom');
+    // T - M - kill lead - 2 confirmation intervals: 1000 - 499 - 100 - 2 x 100.
+    expect(planLease(1000, 499, 500)).toMatchObject({ grace: 201, killLead: 100, shortenedFrom: 500 });
+    // A margin that leaves no room (the CLI refuses one of T/2 or more): SIGTERM and SIGKILL together.
+    expect(planLease(1000, 900, undefined).grace).toBe(0);
+  });
+
+  test('the kill lead is at most half the margin', () => {
+    expect(planLease(2000, 60, undefined).killLead).toBe(30);
+  });
+});
+
+describe('--auth and $ZK_AUTH', () => {
+  const parsed = (...argv: string[]) => parse(argv, {});
+
+  test('SCHEME:CREDENTIALS splits at the first colon; the flag wins over the environment', () => {
+    expect(authOption(parsed('--auth', 'digest:ops:pa:ss'), {})).toEqual({ scheme: 'digest', credentials: 'ops:pa:ss' });
+    expect(authOption(parsed(), { ZK_AUTH: 'digest:env:x' })).toEqual({ scheme: 'digest', credentials: 'env:x' });
+    expect(authOption(parsed('--auth', 'ip:127.0.0.1'), { ZK_AUTH: 'digest:env:x' })).toEqual({ scheme: 'ip', credentials: '127.0.0.1' });
+    expect(authOption(parsed(), {})).toBeUndefined();
+    expect(authOption(parsed(), { ZK_AUTH: '' })).toBeUndefined();
+    expect(sessionOptions(parsed('--auth', 'digest:a:b', '--connect', 'h:1'), {})).toEqual({ connect: 'h:1', connectTimeout: 10_000, auth: { scheme: 'digest', credentials: 'a:b' } });
+    expect(sessionOptions(parsed(), {})).not.toHaveProperty('auth');
+  });
+
+  test.each([['no colon', 'digestsecret'], ['no scheme', ':secret'], ['no credentials', 'sch:'], ['empty', '']])('%s is bad usage, and the value is not in the message', (_why, value) => {
+    for (const [argv, env] of [[['--auth', value], {}], [[], { ZK_AUTH: value || 'x' }]] as const) {
+      let error: unknown;
+      try {
+        authOption(parsed(...argv), env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(UsageError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/(--auth|\$ZK_AUTH) expects SCHEME:CREDENTIALS/);
+      if (value.length > 1) expect(message).not.toContain(value);
+    }
+  });
+});
+
+describe("run's options are checked before anything connects", () => {
+  async function run(...argv: string[]): Promise<{ code: number; stderr: string }> {
+    const err: string[] = [];
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s) }, env: {} } as unknown as CliIo;
+    const code = await main(['run', '/x', '--connect', '127.0.0.1:1', ...argv, '--', 'true'], io);
+    return { code, stderr: err.join('') };
+  }
+
+  test.each([
+    [['--lease-margin', '5000'], '--lease-margin must be less than half of the session timeout (10000 ms)'],
+    [['--session-timeout', '2000', '--lease-margin', '1000'], 'less than half of the session timeout (2000 ms)'],
+    [['--suspended-policy', 'lax'], '--suspended-policy expects lease or strict'],
+    [['--grace', '0'], '--grace expects a positive whole number'],
+    [['--lease-margin', '1.5'], '--lease-margin expects a positive whole number'],
+  ])('%j is bad usage (exit 2)', async (argv, message) => {
+    const { code, stderr } = await run(...argv);
+    expect({ code, stderr }).toEqual({ code: 2, stderr: expect.stringContaining(message) });
+  });
+});
