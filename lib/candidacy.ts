@@ -31,6 +31,8 @@ export interface Placement {
   unknown: boolean;
   /** Set when our own node is reported deleted, or its session ended. */
   gone: boolean;
+  /** The delete of our node once one was sent: every later release joins it. */
+  released?: Promise<void>;
 }
 
 export function newPlacement(parent: string, epoch: number): Placement {
@@ -199,7 +201,7 @@ export async function releaseNode(session: Session, placement: Placement, bound:
       await findLostCreate(session, placement).catch(() => undefined);
     }
     placement.unknown = false;
-    if (placement.path !== undefined) await session.deleteOwned(placement.path, placement.epoch);
+    if (placement.path !== undefined) await (placement.released ??= session.deleteOwned(placement.path, placement.epoch));
   })();
   await Promise.race([work, bound]);
 }

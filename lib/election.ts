@@ -155,6 +155,13 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 
   async #close(): Promise<void> {
+    // The delete first: a successor waits on it, and everything below is bookkeeping. It is the
+    // session's one delete of this node: the loop's release below joins it rather than sending another.
+    const placement = this.#placement;
+    if (placement?.name !== undefined && this.#session?.isCurrent(placement.epoch)) {
+      placement.released ??= this.#session.deleteOwned(placement.path!, placement.epoch);
+      placement.released.catch(() => undefined);
+    }
     this.#stop.abort(new ClosedError(`election ${this.path}`));
     this.#leadership?.end('closed');
     this.#wake?.();
@@ -175,6 +182,9 @@ export class Election extends EventEmitter<ElectionEvents> {
       for (;;) {
         const placement = await campaign(this.#host(session));
         const lost = await this.#lead(session, placement);
+        // What follows a term's end is bookkeeping (the node's delete, when ours, is out already):
+        // let pending I/O go first, such as a successor in this process being woken by that delete.
+        await new Promise((resolve) => setImmediate(resolve));
         if (this.#stop.signal.aborted || !this.#options.requeue) break;
         if (lost.reason !== 'resigned') await this.#drain(lost);
         await this.#release();
@@ -260,7 +270,7 @@ export class Election extends EventEmitter<ElectionEvents> {
 
   async #shutdown(): Promise<void> {
     this.#transition('closing', this.#fatal ? `fatal: ${this.#fatal.message}` : 'close()');
-    this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
+    if (!this.#stop.signal.aborted) this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
     this.#leadership?.end('closed');
     this.#syncObserver();
     this.#unregisterExit?.();

@@ -67,8 +67,15 @@ export interface ValidatedCandidateOptions {
   logger: Logger | undefined;
 }
 
+/** Read once: os.hostname() is a system call, and every candidacy's payload names the host. */
+let host: string | undefined;
+function hostName(): string {
+  host ??= hostname();
+  return host;
+}
+
 export function defaultId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+  return `${hostName()}:${process.pid}:${randomBytes(2).toString('hex')}`;
 }
 
 export function validateCandidateOptions(path: string, options: CandidateOptions): ValidatedCandidateOptions {
@@ -108,7 +115,7 @@ export interface CandidatePayload {
 }
 
 export function encodePayload(id: string, data: unknown): Buffer {
-  const payload: CandidatePayload = { id, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  const payload: CandidatePayload = { id, host: hostName(), pid: process.pid, startedAt: new Date().toISOString() };
   if (data !== undefined) payload.data = data;
   let json: string;
   try {

@@ -43,7 +43,10 @@ export function retry<T>(what: string, operation: (attempt: number) => Promise<T
     maxTimeout: options.maxTimeout ?? DEFAULT_RETRY.maxTimeout,
     maxRetryTime: options.maxRetryTime ?? DEFAULT_RETRY.maxRetryTime,
     randomize: true,
-    unref: true,
+    // Ref'd: a backoff is work in progress that someone awaits (an election rejoining while the
+    // ensemble is unreachable may have nothing else keeping the process alive; unref'd, the
+    // process would simply end there, with its top-level await unsettled).
+    unref: false,
     ...(options.signal ? { signal: options.signal } : {}),
     shouldRetry: ({ error }) => options.retryIf(error),
     onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {

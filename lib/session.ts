@@ -168,15 +168,34 @@ export class Session extends EventEmitter<SessionEvents> {
    * When the handle is connected already the request is sent before this returns.
    */
   retrying<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { epoch?: number; signal?: AbortSignal; retries?: number } = {}): Promise<T> {
+    const retries = options.retries ?? this.#retry.retries ?? 10;
+    // The usual case, first: the handle is connected, so one attempt goes out now, with none of the
+    // backoff machinery; only a failure worth retrying goes on to p-retry (with one attempt used).
+    const live = this.#liveHandle(options.epoch ?? this.#epoch);
+    if (!live || options.signal?.aborted) return this.#withBackoff(what, operation, options, retries);
+    let first: Promise<T>;
+    try {
+      first = operation(live);
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    return first.catch((error: unknown) => {
+      if (!isRetryable(error) || retries < 1) throw error;
+      this.#log.debug(`${what} failed, retrying`, { error: (error as Error).message });
+      return this.#withBackoff(what, operation, options, retries - 1);
+    });
+  }
+
+  #withBackoff<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { epoch?: number; signal?: AbortSignal }, retries: number): Promise<T> {
     const { epoch, signal } = options;
     return retry(
       what,
       () => {
-        const live = epoch === undefined ? this.#liveHandle(this.#epoch) : this.#liveHandle(epoch);
+        const live = this.#liveHandle(epoch ?? this.#epoch);
         if (live) return operation(live);
         return this.#attach(epoch, signal).then(operation);
       },
-      { ...this.#retry, ...(options.retries === undefined ? {} : { retries: options.retries }), signal, logger: this.#log, retryIf: isRetryable },
+      { ...this.#retry, retries, signal, logger: this.#log, retryIf: isRetryable },
     );
   }
 

@@ -52,6 +52,8 @@ interface NativeHandle {
   setLogger(logger: boolean): void;
 }
 type NativeWatcher = (type: number, state: number, path: string) => void;
+/** The requests of the hot path, as both the binding's wrapper and its raw addon object have them. */
+type NativeOps = Pick<NativeHandle, 'a_create' | 'a_get' | 'aw_get' | 'a_exists' | 'aw_exists' | 'a_get_children' | 'aw_get_children' | 'a_delete_' | 'a_set' | 'a_sync'>;
 type NativeConstructor = new (config: Record<string, unknown>) => NativeHandle;
 
 let nativeConstructor: NativeConstructor | undefined;
@@ -76,6 +78,13 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   readonly connectString: string;
   readonly #clock: Clock;
   #native: NativeHandle;
+  /**
+   * Where requests go: the addon object under the binding's JavaScript wrapper. The wrapper formats
+   * every call's arguments with util.inspect for a logger that is off, which cost more than the
+   * rest of a graceful hand-over's JavaScript put together (profiled); it adds nothing else to
+   * these calls. Only setAcl and addAuth, whose arguments it converts, still go through it.
+   */
+  #ops: NativeOps;
   #closed = false;
   #sessionId = '0';
   #password = '';
@@ -115,6 +124,7 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     try {
       this.#native = new (loadBinding())(config);
       this.#native.setLogger(false);
+      this.#ops = rawOps(this.#native);
     } catch (error) {
       throw new InvalidConnectStringError(options.connect, (error as Error).message);
     }
@@ -162,14 +172,14 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   }
 
   create(path: string, data: Buffer, mode: CreateModeValue): Promise<string> {
-    return this.#call('create', path, (done) => this.#native.a_create(path, data, mode, (rc, _e, created) => done(rc, created)));
+    return this.#call('create', path, (done) => this.#ops.a_create(path, data, mode, (rc, _e, created) => done(rc, created)));
   }
 
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }> {
     return this.#call('get', path, (done) => {
       const cb = (rc: Rc, _e: string, stat: Stat, data: Buffer | null): void => done(rc, { stat, data: data ?? Buffer.alloc(0) });
-      if (watcher) this.#native.aw_get(path, wrapWatcher(watcher), cb);
-      else this.#native.a_get(path, false, cb);
+      if (watcher) this.#ops.aw_get(path, wrapWatcher(watcher), cb);
+      else this.#ops.a_get(path, false, cb);
     });
   }
 
@@ -178,8 +188,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     try {
       return await this.#call('exists', path, (done) => {
         const cb = (rc: Rc, _e: string, stat: Stat): void => done(rc, stat);
-        if (watcher) this.#native.aw_exists(path, wrapWatcher(watcher), cb);
-        else this.#native.a_exists(path, false, cb);
+        if (watcher) this.#ops.aw_exists(path, wrapWatcher(watcher), cb);
+        else this.#ops.a_exists(path, false, cb);
       });
     } catch (error) {
       if ((error as { code?: string }).code === 'NO_NODE') return undefined;
@@ -190,22 +200,22 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   getChildren(path: string, watcher?: Watcher): Promise<string[]> {
     return this.#call('getChildren', path, (done) => {
       const cb = (rc: Rc, _e: string, children: string[]): void => done(rc, children ?? []);
-      if (watcher) this.#native.aw_get_children(path, wrapWatcher(watcher), cb);
-      else this.#native.a_get_children(path, false, cb);
+      if (watcher) this.#ops.aw_get_children(path, wrapWatcher(watcher), cb);
+      else this.#ops.a_get_children(path, false, cb);
     });
   }
 
   delete(path: string, version = -1): Promise<void> {
-    return this.#call('delete', path, (done) => this.#native.a_delete_(path, version, (rc) => done(rc, undefined)));
+    return this.#call('delete', path, (done) => this.#ops.a_delete_(path, version, (rc) => done(rc, undefined)));
   }
 
   setData(path: string, data: Buffer, version = -1): Promise<Stat> {
-    return this.#call('setData', path, (done) => this.#native.a_set(path, data, version, (rc, _e, stat) => done(rc, stat)));
+    return this.#call('setData', path, (done) => this.#ops.a_set(path, data, version, (rc, _e, stat) => done(rc, stat)));
   }
 
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */
   sync(path: string): Promise<void> {
-    return this.#call('sync', path, (done) => this.#native.a_sync(path, (rc) => done(rc, undefined)));
+    return this.#call('sync', path, (done) => this.#ops.a_sync(path, (rc) => done(rc, undefined)));
   }
 
   setAcl(path: string, acl: Acl[], version = -1): Promise<void> {
@@ -351,6 +361,13 @@ function holdLowestDescriptor(): number | undefined {
     // Out of descriptors or no /dev/null: a spinning handle is then closed and retried.
     return undefined;
   }
+}
+
+/** The addon object under the wrapper, when this version of the binding has one with every request; else the wrapper. */
+function rawOps(wrapper: NativeHandle): NativeOps {
+  const raw = (wrapper as unknown as { native?: Partial<NativeOps> }).native;
+  const names: Array<keyof NativeOps> = ['a_create', 'a_get', 'aw_get', 'a_exists', 'aw_exists', 'a_get_children', 'aw_get_children', 'a_delete_', 'a_set', 'a_sync'];
+  return raw && names.every((name) => typeof raw[name] === 'function') ? (raw as NativeOps) : wrapper;
 }
 
 /** Watch callbacks also receive session events (type -1) on every state change: those are not node events. */

@@ -36,7 +36,17 @@ function settle<T>(resolve: (value: T) => void, reject: (error: Error) => void, 
 }
 
 export class RawClient {
-  private constructor(private readonly handle: BareHandle) {}
+  /**
+   * Requests go to the addon object under the binding's JavaScript wrapper, as the library's do:
+   * the wrapper formats every call's arguments for a logger that is off, and a floor must not
+   * carry a cost the library has shed. Connect and close stay on the wrapper.
+   */
+  private readonly ops: Pick<BareHandle, 'a_create' | 'aw_get' | 'a_get_children' | 'a_delete_'>;
+
+  private constructor(private readonly handle: BareHandle) {
+    const raw = (handle as unknown as { native?: BareHandle }).native;
+    this.ops = raw && typeof raw.a_create === 'function' && typeof raw.aw_get === 'function' && typeof raw.a_get_children === 'function' && typeof raw.a_delete_ === 'function' ? raw : handle;
+  }
 
   static async connect(connect: string, timeout: number, waitMs = 10_000): Promise<RawClient> {
     const handle = new ZooKeeper({ connect, timeout, debug_level: 0, host_order_deterministic: false });
@@ -52,7 +62,7 @@ export class RawClient {
   }
 
   create(path: string, data: Buffer | string, flags: number): Promise<string> {
-    return new Promise((resolve, reject) => this.handle.a_create(path, data, flags, settle(resolve, reject, `create ${path}`)));
+    return new Promise((resolve, reject) => this.ops.a_create(path, data, flags, settle(resolve, reject, `create ${path}`)));
   }
 
   /** Creates `path` and its ancestors as empty persistent nodes; existing ones are fine. */
@@ -68,11 +78,11 @@ export class RawClient {
   }
 
   delete(path: string): Promise<void> {
-    return new Promise((resolve, reject) => this.handle.a_delete_(path, -1, (rc, error) => settle(resolve, reject, `delete ${path}`)(rc, error, undefined)));
+    return new Promise((resolve, reject) => this.ops.a_delete_(path, -1, (rc, error) => settle(resolve, reject, `delete ${path}`)(rc, error, undefined)));
   }
 
   children(path: string): Promise<string[]> {
-    return new Promise((resolve, reject) => this.handle.a_get_children(path, false, settle(resolve, reject, `children ${path}`)));
+    return new Promise((resolve, reject) => this.ops.a_get_children(path, false, settle(resolve, reject, `children ${path}`)));
   }
 
   /**
@@ -86,7 +96,7 @@ export class RawClient {
       const watcher = (type: number): void => {
         if (type === DELETED_EVENT) onDeleted();
       };
-      this.handle.aw_get(path, watcher, (rc, error) => settle(resolve, reject, `watch ${path}`)(rc, error, undefined));
+      this.ops.aw_get(path, watcher, (rc, error) => settle(resolve, reject, `watch ${path}`)(rc, error, undefined));
     });
     return { set, deleted };
   }
