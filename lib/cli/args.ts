@@ -73,3 +73,25 @@ export function sessionOptions(parsed: Parsed, env: NodeJS.ProcessEnv): { connec
   const auth = authOption(parsed, env);
   return { connect: connectOption(parsed, env), connectTimeout: msOption(parsed, 'timeout', 10_000), ...(auth ? { auth } : {}) };
 }
+
+/** Where a server of ours listens: `--metrics HOST:PORT`. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * HOST:PORT to listen on: a name or an IPv4 address, or an IPv6 address in brackets
+ * (`[::1]:9464`); port 0 asks the system for a free one. Checked before anything starts, so a typo
+ * is a usage error (exit 2), not a sidecar campaigning without the metrics it was asked for.
+ */
+export function listenOption(parsed: Parsed, name: string): ListenAddress | undefined {
+  const raw = parsed.values[name];
+  if (raw === undefined) return undefined;
+  const match = typeof raw === 'string' ? /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/]+)):(\d{1,5})$/.exec(raw) : null;
+  const port = Number(match?.[3]);
+  if (!match || port > 65_535) {
+    throw new UsageError(`--${name} expects HOST:PORT (for example 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464; port 0: any free port), got "${String(raw)}"`);
+  }
+  return { host: (match[1] ?? match[2])!, port };
+}

@@ -16,7 +16,7 @@ import { Election } from '../election.js';
 import { canGuard } from '../group-guard.js';
 import { monotonicNow } from '../clock.js';
 import type { Leadership, SuspendedPolicy } from '../leadership.js';
-import { authOption, connectOption, msOption, parse, requirePath, type Parsed } from './args.js';
+import { authOption, connectOption, listenOption, msOption, parse, requirePath, type Parsed } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
 import { Confirmations } from './confirmations.js';
 import { LeasedCommand } from './leased-command.js';
@@ -51,12 +51,16 @@ Options:
   --once                     run the command once, then exit with its status
   --timeout MS               how long to try to reach ZooKeeper (default 10000)
   --log-format FORMAT        text (default) or json, one line per transition on stderr
+  --metrics HOST:PORT        serve Prometheus metrics on http://HOST:PORT/metrics and a health
+                             check on /healthz: 200 while connected to ZooKeeper or leading on a
+                             lease that holds, else 503 (port 0: any free port, logged at start)
   -v, --verbose              also log the library's own transitions
 
 Examples:
   zk-election run /jobs/payment-scheduler --id sched-1 -- node scheduler.js
   zk-election run /jobs/cron --once --grace 2000 -- ./nightly-report.sh
   ZK_AUTH=digest:ops:secret zk-election run /jobs/cron -- ./report.sh
+  zk-election run /jobs/cron --metrics 0.0.0.0:9464 -- ./report.sh
 `;
 
 interface RunConfig {
@@ -81,6 +85,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     'lease-margin': { type: 'string' },
     'suspended-policy': { type: 'string' },
     'log-format': { type: 'string' },
+    metrics: { type: 'string' },
   });
   if (parsed.values.help) return void io.stdout.write(RUN_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election run <path> [options] -- <command> [args...]');
@@ -91,6 +96,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
   const auth = authOption(parsed, io.env);
   const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
+  const metricsAt = listenOption(parsed, 'metrics');
   const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), grace, leaseMargin, once: Boolean(parsed.values.once) };
   const log = cliLogger(io, format);
   // The supervisor drains each term (stops its command) before the library releases our node.
@@ -109,7 +115,14 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     ...(parsed.values.verbose ? { logger: log } : {}),
   });
   supervisor = new Supervisor(election, config, log);
-  return supervisor.run();
+  // Only with --metrics: prom-client is not loaded otherwise. Listening before the election starts
+  // makes a taken port a usage error before anything is created in ZooKeeper.
+  const metrics = metricsAt && (await (await import('./metrics.js')).serveMetrics(election, metricsAt, log));
+  try {
+    return await supervisor.run();
+  } finally {
+    await metrics?.close();
+  }
 }
 
 function leaseMarginOption(parsed: Parsed, sessionTimeout: number): number {

@@ -2,7 +2,7 @@
 import { ZkElectionError } from '../errors.js';
 import { participantToJson } from '../participants.js';
 import { DEFAULT_STEP_DOWN_TIMEOUT, forceStepDown, requestStepDown } from '../step-down.js';
-import { connectOption, msOption, parse, requirePath } from './args.js';
+import { msOption, parse, requirePath, sessionOptions } from './args.js';
 import { EXIT, type CliIo } from './io.js';
 
 export const STEP_DOWN_HELP = `Usage: zk-election step-down <path> [--id ID] [--force] [--timeout MS] [--json]
@@ -20,6 +20,8 @@ Options:
                  reaching ZooKeeper
   --json         print {"previous": ..., "next": ...} as JSON
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --auth SCHEME:CREDENTIALS
+                 credentials for an ACL-protected election (default: $ZK_AUTH)
 
 Exit codes: 0 done; 1 no leader, or no participant with that id, or (without --force) it
 is not the leader; 2 bad usage; 3 ZooKeeper unreachable; 4 the participant did not step
@@ -39,7 +41,8 @@ export async function stepDownCommand(argv: string[], io: CliIo): Promise<number
   const path = requirePath(parsed, 'zk-election step-down <path> [--id ID] [--force] [--timeout MS]');
   const timeout = msOption(parsed, 'timeout', DEFAULT_STEP_DOWN_TIMEOUT);
   const options = {
-    connect: connectOption(parsed, io.env),
+    // --auth and $ZK_AUTH too: a protected election's leader is found and asked with them.
+    ...sessionOptions(parsed, io.env),
     connectTimeout: Math.min(timeout, 10_000),
     timeout,
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),

@@ -241,6 +241,37 @@ describe('--auth SCHEME:CREDENTIALS and $ZK_AUTH against a digest-protected elec
     neverShowsSecret(denied, listed, fromEnv, wrong, sidecar);
   });
 
+  test('step-down without credentials is denied (NO_AUTH, exit 2) and changes nothing; with $ZK_AUTH the leader steps down', async () => {
+    const path = await protectedElection();
+    const auth = { scheme: 'digest', credentials: `ops:${SECRET}` };
+    const [first, second] = ['first', 'second'].map((id) => new Election(path, { connect: zk.connectString, id, auth }));
+    cleanup.push(() => first!.close(), () => second!.close());
+    await first!.start();
+    const term = await first!.waitForLeadership(AbortSignal.timeout(10_000));
+    await second!.start();
+    const operator = await openClient(zk.connectString);
+    cleanup.push(async () => operator.close());
+    await operator.addAuth('digest', `ops:${SECRET}`);
+    const before = { children: await operator.getChildren(path), node: await operator.get(term.node) };
+
+    const denied = [await cli('step-down', path), await cli('step-down', path, '--id', 'first', '--timeout', '5000'), await cli('step-down', path, '--id', 'first', '--force')];
+    for (const result of denied) {
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/--auth SCHEME:CREDENTIALS or \$ZK_AUTH \[NO_AUTH\]/);
+    }
+    // Nothing changed: the same term leads, no request was written into its node, no node went.
+    expect(term.isValid()).toBe(true);
+    expect(first!.leadership).toBe(term);
+    expect({ children: await operator.getChildren(path), node: await operator.get(term.node) }).toEqual(before);
+
+    // The refusal was the missing credentials': with them the same command hands over.
+    const done = await cliWithEnv({ ZK_AUTH: AUTH }, 'step-down', path, '--id', 'first');
+    expect(done).toMatchObject({ code: 0, stdout: expect.stringMatching(/^first stepped down; new leader second token \d+$/m) });
+    expect(term.isLeader).toBe(false);
+    neverShowsSecret(...denied, done);
+  });
+
   test('run without credentials cannot join (NO_AUTH, exit 2); a malformed --auth or $ZK_AUTH is bad usage and never echoed', async () => {
     const path = await protectedElection();
     const denied = await cli('run', path, '--once', '--', 'sh', '-c', 'echo JOB started');

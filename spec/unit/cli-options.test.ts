@@ -1,5 +1,5 @@
-/** The lease arithmetic of `run` and the parsing of --auth: pure, no server. */
-import { authOption, parse, sessionOptions } from '../../lib/cli/args.js';
+/** The lease arithmetic of `run` and the parsing of --auth and --metrics: pure, no server. */
+import { authOption, listenOption, parse, sessionOptions } from '../../lib/cli/args.js';
 import { UsageError, type CliIo } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
 import { maxGrace, planLease } from '../../lib/cli/run-lease.js';
@@ -77,8 +77,28 @@ describe("run's options are checked before anything connects", () => {
     [['--suspended-policy', 'lax'], '--suspended-policy expects lease or strict'],
     [['--grace', '0'], '--grace expects a positive whole number'],
     [['--lease-margin', '1.5'], '--lease-margin expects a positive whole number'],
+    [['--metrics', '9464'], '--metrics expects HOST:PORT'],
+    [['--metrics', '127.0.0.1:65536'], '--metrics expects HOST:PORT'],
   ])('%j is bad usage (exit 2)', async (argv, message) => {
     const { code, stderr } = await run(...argv);
     expect({ code, stderr }).toEqual({ code: 2, stderr: expect.stringContaining(message) });
+  });
+});
+
+describe('--metrics HOST:PORT', () => {
+  const listen = (value: string) => listenOption(parse(['--metrics', value], { metrics: { type: 'string' } }), 'metrics');
+
+  test('a name or an IPv4 address, or an IPv6 address in brackets; port 0 lets the system choose', () => {
+    expect(listen('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(listen('0.0.0.0:0')).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(listen('metrics.local:65535')).toEqual({ host: 'metrics.local', port: 65_535 });
+    expect(listen('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
+    expect(listen('[::]:9464')).toEqual({ host: '::', port: 9464 });
+    expect(listenOption(parse([], { metrics: { type: 'string' } }), 'metrics')).toBeUndefined();
+  });
+
+  test.each(['9464', ':9464', '127.0.0.1:', '127.0.0.1:65536', '127.0.0.1:94a4', '::1:9464', '[::1]', 'host:9464/metrics', 'http://h:9464', ' h:1', ''])('%j is bad usage', (value) => {
+    expect(() => listen(value)).toThrow(UsageError);
+    expect(() => listen(value)).toThrow(`--metrics expects HOST:PORT (for example 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464; port 0: any free port), got "${value}"`);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * README is for users, so what it shows must be true: every example in it is a file under
- * spec/examples (compiled by the build, so it type-checks against the real API), shown verbatim;
+ * spec/examples (compiled by the build, so it type-checks against the real API; the Prometheus
+ * YAML is checked against a live /metrics by spec/integration/metrics.test.ts), shown verbatim;
  * every `npm run` script and every CLI command it names exists.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,12 +12,12 @@ const readme = readFileSync(`${root}README.md`, 'utf8');
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
 
 test('every README example is the example file it names, verbatim, and every example file is shown', () => {
-  const shown = [...readme.matchAll(/<!-- example: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+  const shown = [...readme.matchAll(/<!-- example: (\S+) -->\n```(?:ts|yaml)\n([\s\S]*?)```/g)];
   expect(shown.length).toBeGreaterThanOrEqual(4);
   for (const [, file, body] of shown) {
     expect({ file, body }).toEqual({ file, body: readFileSync(`${root}${file!}`, 'utf8') });
   }
-  const files = readdirSync(`${root}spec/examples`).filter((name) => name.endsWith('.ts')).map((name) => `spec/examples/${name}`);
+  const files = readdirSync(`${root}spec/examples`).filter((name) => /\.(ts|yml)$/.test(name)).map((name) => `spec/examples/${name}`);
   expect(shown.map(([, file]) => file).sort()).toEqual(files.sort());
 });
 
