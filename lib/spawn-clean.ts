@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { settlesWithin } from './wait.js';
 
 export const BASH = '/bin/bash';
 const CLOSE_INHERITED = 'keep=$1; shift; for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt "$keep" ]; then { eval "exec $n>&-"; } 2>/dev/null; fi; done; exec "$@"';
@@ -59,4 +60,45 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
+}
+
+export interface StopProcessOptions {
+  /** The polite signal. @default 'SIGTERM' */
+  signal?: NodeJS.Signals;
+  /** How long the process may take to exit before SIGKILL, ms; 0 sends SIGKILL at once. */
+  graceMs: number;
+  /** Signal its process group as well (a detached child leads one): what it started stops too. */
+  group?: boolean;
+  /** Send SIGCONT after the polite signal: a stopped process acts on it only once it runs. */
+  resume?: boolean;
+  /** How long to wait for the exit after SIGKILL, ms. @default 10000 */
+  killWaitMs?: number;
+}
+
+/**
+ * The one "stop a process" of the project (servers, the demo's participants, test processes):
+ * the polite signal, up to `graceMs` for `exited` to settle, then SIGKILL (to the group too with
+ * `group`), and up to `killWaitMs` more. Resolves true once it exited, false if it outlived even
+ * SIGKILL (stuck in the kernel). `run`'s command is stopped by lib/cli/leased-command.ts instead:
+ * its deadlines come from the lease, not from a fixed grace.
+ */
+export async function stopProcess(pid: number, exited: Promise<unknown>, options: StopProcessOptions): Promise<boolean> {
+  // Exited and reaped already: its pid may be someone else's by now, so no signal at all.
+  if (await settlesWithin(exited, 0)) return true;
+  const send = (signal: NodeJS.Signals): void => {
+    if (options.group) signalGroup(pid, signal);
+    try {
+      process.kill(pid, signal);
+    } catch (error) {
+      // ESRCH: it exited meanwhile; its exit is on its way.
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  };
+  if (options.graceMs > 0) {
+    send(options.signal ?? 'SIGTERM');
+    if (options.resume) send('SIGCONT');
+    if (await settlesWithin(exited, options.graceMs)) return true;
+  }
+  send('SIGKILL');
+  return settlesWithin(exited, options.killWaitMs ?? 10_000);
 }

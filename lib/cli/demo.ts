@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type LocalEnsemble } from '../testing/index.js';
 import { readParticipants, type Participant } from '../participants.js';
 import { Session } from '../session.js';
-import { signalGroup, spawnClean } from '../spawn-clean.js';
+import { signalGroup, spawnClean, stopProcess } from '../spawn-clean.js';
 import { parse } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
@@ -169,19 +169,14 @@ class Demo {
   }
 
   async cleanup(): Promise<void> {
-    const exits = [...this.#children.values()].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          const killGroup = (): void => {
-            if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-          };
-          if (child.exitCode !== null || child.signalCode !== null) return killGroup(), resolve();
-          child.once('exit', () => (killGroup(), resolve()));
-          child.kill('SIGTERM');
-          setTimeout(killGroup, 5000).unref();
-        }),
-    );
-    await Promise.all(exits);
+    const exits = [...this.#children.values()].map(async (child) => {
+      if (child.pid === undefined) return;
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // `run` stops its command on SIGTERM; SIGKILL if it takes longer. Then whatever is left of
+      // its group (its command), as a crashed machine would lose it.
+      await stopProcess(child.pid, exited, { graceMs: 5000 });
+      signalGroup(child.pid, 'SIGKILL');
+    });    await Promise.all(exits);
     this.#children.clear();
     await this.#observer?.close();
     await this.#ensemble?.stop();

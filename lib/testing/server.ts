@@ -2,12 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { Logger } from 'winston';
 import { ServerTimeoutError, TestingError } from './errors.js';
-import { spawnClean } from '../spawn-clean.js';
+import { spawnClean, stopProcess } from '../spawn-clean.js';
 import type { MemberSpec } from './config.js';
 import { DEFAULT_FOUR_LETTER_TIMEOUT_MS, fourLetter, parseMode, type ServerMode } from './four-letter.js';
 import { killOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
-import { deadlineIn, pollUntil, remaining, settlesWithin } from '../wait.js';
+import { deadlineIn, pollUntil, remaining } from '../wait.js';
 
 /** One ZooKeeper server JVM of a local ensemble. */
 export interface LocalServer {
@@ -166,15 +166,11 @@ export class ServerProcess implements LocalServer {
 
   private async terminate(signal: NodeJS.Signals, graceMs: number): Promise<void> {
     const exited = this.exited;
-    if (!this.running || !exited) return;
-    this.signal(signal);
+    const pid = this.child?.pid;
+    if (!this.running || !exited || pid === undefined) return;
     // A stopped process cannot act on SIGTERM until it runs again.
-    if (this.isPaused && signal !== 'SIGKILL') this.signal('SIGCONT');
-    if (graceMs > 0 && (await settlesWithin(exited, graceMs))) return;
-    this.signal('SIGKILL');
-    if (!(await settlesWithin(exited, KILL_WAIT_MS))) {
-      throw new ServerTimeoutError(`ZooKeeper server ${this.id} (pid ${this.child?.pid}) did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
-    }
+    const gone = await stopProcess(pid, exited, { signal, graceMs: signal === 'SIGKILL' ? 0 : graceMs, resume: this.isPaused, killWaitMs: KILL_WAIT_MS });
+    if (!gone) throw new ServerTimeoutError(`ZooKeeper server ${this.id} (pid ${pid}) did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
   }
 
   pause(): void {

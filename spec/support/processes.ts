@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { TimeoutError } from '../../lib/errors.js';
 import { killOnExit } from '../../lib/testing/host-exit.js';
-import { spawnClean } from '../../lib/spawn-clean.js';
+import { spawnClean, stopProcess } from '../../lib/spawn-clean.js';
 import { pollUntil } from '../../lib/wait.js';
 
 /**
@@ -125,16 +125,14 @@ class Tracked implements TrackedProcess {
 
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<ExitInfo> {
     if (this.exitInfo) return this.exitInfo;
-    this.signal(signal);
     // A paused process acts on a catchable signal only once it runs again.
-    if (signal !== 'SIGKILL') this.signal('SIGCONT');
-    const exit = await settleWithin(this.exited, graceMs);
-    return exit ?? this.kill9();
+    await stopProcess(this.pid, this.exited, { signal, graceMs: signal === 'SIGKILL' ? 0 : graceMs, resume: true, killWaitMs: KILL_WAIT_MS });
+    return this.waitForExit(KILL_WAIT_MS);
   }
 
   kill9(): Promise<ExitInfo> {
-    if (!this.exitInfo) this.signal('SIGKILL');
-    return this.waitForExit(KILL_WAIT_MS);
+    if (this.exitInfo) return Promise.resolve(this.exitInfo);
+    return this.stop('SIGKILL', 0);
   }
 
   pause(): void {
