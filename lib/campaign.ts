@@ -10,6 +10,7 @@ import { newPlacement, placeNode, readStanding, watchPredecessor, type Placement
 import { CandidateGoneError, isRetryable, type ZkElectionError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ValidatedCandidateOptions } from './options.js';
+import type { TermInit } from './leadership.js';
 import { retry } from './retry.js';
 import type { Session } from './session.js';
 import type { WatchEvent } from './zk-handle.js';
@@ -127,4 +128,22 @@ function participantId(data: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The init of a term that starts on `placement`: what the election knows, resolved. */
+export function termOf(options: ValidatedCandidateOptions, session: Session, placement: Placement, term: number, logger: Logger): TermInit {
+  return {
+    id: options.id,
+    parent: placement.parent,
+    node: placement.path!,
+    sequence: placement.sequence!,
+    token: placement.token!,
+    term,
+    session,
+    epoch: placement.epoch,
+    // 10 % of the timeout the server granted: known only now that the session is.
+    leaseMargin: options.leaseMargin ?? Math.round(session.negotiatedTimeout * 0.1),
+    suspendedPolicy: options.suspendedPolicy,
+    logger,
+  };
 }

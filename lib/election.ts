@@ -10,19 +10,18 @@
  */
 import { EventEmitter } from 'node:events';
 import { abortReason, onAbort } from './abort.js';
-import { expiryBound, releaseNode, rewatchOwnNode, type Placement } from './candidacy.js';
-import { campaign, type CampaignHost } from './campaign.js';
+import { expiryBound, releaseNode, type Placement } from './candidacy.js';
+import { ownNodeChanged } from './own-node.js';
+import { campaign, termOf, type CampaignHost } from './campaign.js';
 import { ClosedError, type LeadershipLostError, ZkElectionError } from './errors.js';
 import { registerForExit } from './exit-hook.js';
-import { Leadership, termOf } from './leadership.js';
+import { Leadership } from './leadership.js';
 import { withContext, type Logger } from './logger.js';
 import { sessionOptionsOf, validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './options.js';
 import { readLeader, readParticipants, type Participant } from './participants.js';
-import { observeLeader } from './observe.js';
-import { stepDownRequest } from './step-down-request.js';
-import type { WatchEvent } from './zk-handle.js';
+import { LeaderEvents } from './observe.js';
 import type { Session, SessionState } from './session.js';
-import { resolveSession } from './session-options.js';
+import { resolveSession } from './resolve-session.js';
 import { checkTransition, type ElectionEvents, type ElectionState } from './lifecycle.js';
 export type { ElectionOptions };
 
@@ -38,7 +37,8 @@ export class Election extends EventEmitter<ElectionEvents> {
   #placement: Placement | undefined;
   #leadership: Leadership | undefined;
   #term = 0;
-  #observer: AbortController | undefined;
+  /** `leader` events, through an observer that runs only while somebody listens. */
+  readonly #leaderEvents: LeaderEvents;
   #fatal: Error | undefined;
   #loop: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -55,13 +55,12 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.path = path;
     this.id = this.#options.id;
     this.#log = withContext(this.#options.logger, { path, id: this.id });
-    const observers = (event: string | symbol): void => {
-      if (event === 'leader') queueMicrotask(() => this.#syncObserver());
-    };
-    // Not in ElectionEvents: Node's own events about listeners.
-    const emitter = this as EventEmitter;
-    emitter.on('newListener', observers);
-    emitter.on('removeListener', observers);
+    this.#leaderEvents = new LeaderEvents(this as EventEmitter, path, {
+      session: () => (this.#isFinishing() ? undefined : this.#session),
+      emit: (leader) => this.emit('leader', leader),
+      error: (error) => this.#emitError(error),
+      logger: this.#options.logger,
+    });
   }
 
   get state(): ElectionState {
@@ -178,7 +177,7 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.#session = session;
       this.#owned = owned;
       session.on('state', this.#onSessionState);
-      this.#syncObserver();
+      this.#leaderEvents.sync();
       for (;;) {
         const placement = await campaign(this.#host(session));
         const lost = await this.#lead(session, placement);
@@ -217,7 +216,11 @@ export class Election extends EventEmitter<ElectionEvents> {
         this.emit('waiting', info);
         this.#placed?.();
       },
-      onOwnNode: (placement, event) => this.#ownNodeChanged(placement, event),
+      onOwnNode: (placement, event) =>
+        ownNodeChanged(session, placement, event, {
+          term: () => (this.#leadership?.node === placement.path ? this.#leadership : undefined),
+          wake: () => this.#wake?.(),
+        }),
       restart: (cause) => this.#transition('joining', cause),
     };
   }
@@ -272,56 +275,13 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#transition('closing', this.#fatal ? `fatal: ${this.#fatal.message}` : 'close()');
     if (!this.#stop.signal.aborted) this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
     this.#leadership?.end('closed');
-    this.#syncObserver();
+    this.#leaderEvents.sync();
     this.#unregisterExit?.();
     this.#session?.off('state', this.#onSessionState);
     await this.#release();
     if (this.#owned) await this.#session?.close();
     this.#transition('closed', this.#fatal ? 'fatal error' : 'close()');
     this.#log.info('election closed');
-  }
-
-  /** The watch on our own node: a deletion ends the term at once; a data change may be a step-down request. */
-  #ownNodeChanged(placement: Placement, event: WatchEvent): void {
-    const leadership = this.#leadership?.node === placement.path ? this.#leadership : undefined;
-    if (event.type === 'deleted') {
-      leadership?.end('node-deleted', 'our candidate node was deleted');
-      this.#wake?.();
-      return;
-    }
-    if (event.type !== 'changed' || placement.gone || !this.#session) return;
-    // Re-armed with the read that tells us what changed.
-    void rewatchOwnNode(this.#session, placement, (next) => this.#ownNodeChanged(placement, next)).then(
-      (data) => {
-        const request = stepDownRequest(data);
-        if (request && leadership?.isLeader) leadership.end('step-down', `requested by ${request.by ?? 'an operator'}`);
-      },
-      // Gone or session over: the deletion or the session's state tells the rest.
-      () => undefined,
-    );
-  }
-
-  /** Follows the leader for `leader` listeners only: a watch and a read per change are not free. */
-  #syncObserver(): void {
-    const wanted = this.listenerCount('leader') > 0 && this.#session !== undefined && !this.#isFinishing();
-    if (wanted && !this.#observer) {
-      const stop = new AbortController();
-      this.#observer = stop;
-      void this.#observe(this.#session!, stop.signal);
-    } else if (!wanted && this.#observer) {
-      this.#observer.abort();
-      this.#observer = undefined;
-    }
-  }
-
-  async #observe(session: Session, signal: AbortSignal): Promise<void> {
-    try {
-      for await (const leader of observeLeader(this.path, { connect: session, signal, ...(this.#options.logger ? { logger: this.#options.logger } : {}) })) {
-        this.emit('leader', leader);
-      }
-    } catch (error) {
-      if (!signal.aborted) this.#emitError(error as Error);
-    }
   }
 
   #sessionChanged(state: SessionState): void {

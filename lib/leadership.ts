@@ -12,9 +12,7 @@
  * timeout to keep fresh evidence of contact. A deletion of our node ends the term at once through
  * the watch on it (the election routes that event here), not at the next read.
  */
-import type { Placement } from './candidacy.js';
 import type { ClockTimer } from './clock.js';
-import type { ValidatedCandidateOptions } from './options.js';
 import { LeadershipLostError, type LostReason } from './errors.js';
 import type { Logger } from './logger.js';
 import { baseName, standingOf } from './recipe.js';
@@ -36,24 +34,6 @@ export interface TermInit {
   leaseMargin: number;
   suspendedPolicy: SuspendedPolicy;
   logger: Logger;
-}
-
-/** The init of a term that starts on `placement`: what the election knows, resolved. @internal */
-export function termOf(options: ValidatedCandidateOptions, session: Session, placement: Placement, term: number, logger: Logger): TermInit {
-  return {
-    id: options.id,
-    parent: placement.parent,
-    node: placement.path!,
-    sequence: placement.sequence!,
-    token: placement.token!,
-    term,
-    session,
-    epoch: placement.epoch,
-    // 10 % of the timeout the server granted: known only now that the session is.
-    leaseMargin: options.leaseMargin ?? Math.round(session.negotiatedTimeout * 0.1),
-    suspendedPolicy: options.suspendedPolicy,
-    logger,
-  };
 }
 
 /** What a session state change did to a term, for the election's events. */

@@ -11,13 +11,14 @@
  * leader's node is the only one worth watching. Values are coalesced: a consumer slower than the
  * changes gets the latest state, never an older one after a newer.
  */
+import type { EventEmitter } from 'node:events';
 import type { ZkElectionError } from './errors.js';
 import { withContext, type Logger } from './logger.js';
 import { readOne, type Participant } from './participants.js';
 import { childPath, sortCandidates } from './recipe.js';
 import type { Session, SessionState } from './session.js';
 import type { AuthInfo } from './session-options.js';
-import { resolveSession } from './session-options.js';
+import { resolveSession } from './resolve-session.js';
 import { optionalSignal, validateElectionPath } from './validate.js';
 import type { ZkHandle } from './zk-handle.js';
 
@@ -172,3 +173,45 @@ function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Partia
   return picked;
 }
 
+/**
+ * Election's `leader` event: an observer of the election's own path on its session, running only
+ * while somebody listens (a watch and a read per leader change are not free, and a candidate does
+ * not need them to campaign). @internal
+ */
+export class LeaderEvents {
+  #running: AbortController | undefined;
+
+  constructor(
+    private readonly emitter: EventEmitter,
+    private readonly path: string,
+    private readonly host: { session(): Session | undefined; emit(leader: Participant | undefined): void; error(error: Error): void; logger: Logger | undefined },
+  ) {
+    const onListeners = (event: string | symbol): void => {
+      if (event === 'leader') queueMicrotask(() => this.sync());
+    };
+    // Node's own events about listeners, not ElectionEvents.
+    emitter.on('newListener', onListeners);
+    emitter.on('removeListener', onListeners);
+  }
+
+  /** Starts or stops following, as listeners, the session and the election's state now call for. */
+  sync(): void {
+    const session = this.emitter.listenerCount('leader') > 0 ? this.host.session() : undefined;
+    if (session && !this.#running) {
+      const stop = new AbortController();
+      this.#running = stop;
+      void this.#follow(session, stop.signal);
+    } else if (!session && this.#running) {
+      this.#running.abort();
+      this.#running = undefined;
+    }
+  }
+
+  async #follow(session: Session, signal: AbortSignal): Promise<void> {
+    try {
+      for await (const leader of observeLeader(this.path, { connect: session, signal, ...(this.host.logger ? { logger: this.host.logger } : {}) })) this.host.emit(leader);
+    } catch (error) {
+      if (!signal.aborted) this.host.error(error as Error);
+    }
+  }
+}

@@ -3,7 +3,7 @@ import type { ZkElectionError } from './errors.js';
 import type { CandidatePayload } from './options.js';
 import { childPath, sortCandidates } from './recipe.js';
 import type { Session, SessionOptions } from './session.js';
-import { resolveSession } from './session-options.js';
+import { resolveSession } from './resolve-session.js';
 import { validateElectionPath } from './validate.js';
 import type { Watcher, ZkHandle } from './zk-handle.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Clock } from './clock.js';
 import { ClosedError, errorForReturnCode, SessionTimeoutError, UnreachableError } from './errors.js';
-import type { AuthInfo } from './session.js';
+import type { AuthInfo } from './session-options.js';
 import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from './zk-handle.js';
 
 export interface OpenHandleOptions {

@@ -1,9 +1,7 @@
-/** The options of a Session, their defaults, and how an election gets its session from `connect`. */
+/** The options of a Session (types only: session.ts and the modules around it all read them). */
 import type { Clock } from './clock.js';
-import { ClosedError, ZkElectionError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RetryPolicy } from './retry.js';
-import { Session } from './session.js';
 import type { Transport } from './zk-handle.js';
 
 /** Digest credentials (`user:password`), or any scheme the server knows. */
@@ -31,20 +29,4 @@ export interface SessionOptions {
   transport?: Transport;
   /** The monotonic clock of leases and term timers. @default the system's (performance.now) */
   clock?: Clock;
-}
-
-/** A Session handed in by the caller is shared and never closed by us; a string opens our own. */
-export async function resolveSession(
-  connect: string | Session | undefined,
-  options: Omit<SessionOptions, 'connect'>,
-): Promise<{ session: Session; owned: boolean }> {
-  if (connect instanceof Session) {
-    if (connect.state === 'closed') throw new ClosedError('the shared session');
-    return { session: connect, owned: false };
-  }
-  if (connect !== undefined && typeof connect !== 'string') {
-    throw new ZkElectionError('Expected `connect` to be a connection string or a Session', 'INVALID_ARGUMENT');
-  }
-  const session = await Session.connect({ ...options, ...(connect === undefined ? {} : { connect }) });
-  return { session, owned: true };
 }
