@@ -125,11 +125,31 @@ function nodeGyp() {
   return found ? [process.execPath, found] : ['node-gyp'];
 }
 
-/** @param {string} dir */
-function rebuild(dir) {
+/**
+ * Compiles the addon with npm's node-gyp: `build` (about 3 s) where zookeeper's own install left
+ * a configured build directory, `rebuild` (configure, and the C client again) otherwise.
+ * @param {string} dir
+ * @param {'build' | 'rebuild'} how
+ */
+function compile(dir, how) {
   const [command, ...args] = nodeGyp();
-  say(`rebuilding the ${PACKAGE} addon in ${dir}`);
-  execFileSync(/** @type {string} */ (command), [...args, 'rebuild'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  say(`${how === 'build' ? 'building' : 'rebuilding'} the ${PACKAGE} addon in ${dir}`);
+  execFileSync(/** @type {string} */ (command), [...args, how, '--loglevel=warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** @param {string} dir */
+function buildPatched(dir) {
+  const configured = fs.existsSync(path.join(dir, 'build', 'Makefile')) && fs.existsSync(path.join(dir, 'build', 'config.gypi'));
+  if (configured) {
+    try {
+      compile(dir, 'build');
+      if (builtAddonIsPatched(dir)) return;
+    } catch {
+      // A build directory left by another Node.js version, say: start afresh below.
+    }
+  }
+  compile(dir, 'rebuild');
+  if (!builtAddonIsPatched(dir)) throw new Error(`the rebuilt addon in ${dir} does not export ${ADDON_MARK.property} = ${ADDON_MARK.value}`);
 }
 
 function main() {
@@ -153,8 +173,7 @@ function main() {
   }
   if (patched) fs.writeFileSync(sourceFile, source);
   if (!patched && builtAddonIsPatched(dir)) return;
-  rebuild(dir);
-  if (!builtAddonIsPatched(dir)) throw new Error(`the rebuilt addon in ${dir} does not export ${ADDON_MARK.property} = ${ADDON_MARK.value}`);
+  buildPatched(dir);
   say(`the ${PACKAGE} addon is built with ${PATCHES.map((p) => p.file).join(', ')}`);
 }
 
