@@ -9,7 +9,6 @@
  */
 import ZooKeeperModule from 'zookeeper';
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
 import { monotonicNow } from './clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError } from './errors.js';
 
@@ -122,11 +121,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       // 0 silences the C client's own stderr logging: the library never writes to the console.
       debug_level: 0,
       host_order_deterministic: false,
-      // A wart of the binding: after a reconnect its poll handle can keep watching a stale socket
-      // and spin; it then closes the handle as if the session had expired (-112) once
-      // zookeeper_process() returned ZNOTHING this many times in a row. A higher limit leaves the
-      // handle spinning without ever reconnecting, so we keep a small one and treat that close
-      // as an expiry (the safe reading): leadership ends, and a new session is opened on demand.
+      // The binding's spin guard: it closes the handle as if the session had expired (-112) once
+      // zookeeper_process() returned ZNOTHING this many times in a row. The spin it was made for
+      // (a poll handle left on a stale socket) is fixed in lib/native's patch; the guard stays as
+      // a last resort, and such a close is treated as an expiry (the safe reading).
       response_counter_limit: 100,
     };
     if (options.session) {
@@ -272,27 +270,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   #connectingSince = monotonicNow();
-  #placeholder: number | undefined;
-
-  #releasePlaceholder(): void {
-    if (this.#placeholder === undefined) return;
-    closeSync(this.#placeholder);
-    this.#placeholder = undefined;
-  }
 
   #onConnecting(): void {
     if (this.#closed) return;
-    // The C client has just closed its socket and opens the next one after this callback. Were
-    // the new socket given the same descriptor number, the binding would keep polling the stale
-    // registration and spin (see quarantineFreedDescriptor); holding the number prevents that.
-    this.#placeholder ??= holdLowestDescriptor();
     this.#connectingSince = monotonicNow();
     this.emit('connecting');
   }
 
   #onConnect(): void {
     if (this.#closed) return;
-    this.#releasePlaceholder();
     this.#sessionId = this.#native.client_id;
     // The server renewed the session while handling our (re)connect request, which we sent
     // no earlier than the moment we started connecting: a conservative contact time.
@@ -304,35 +290,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (this.#closed && this.#closeCode !== undefined) return;
     this.#closed = true;
     this.#closeCode = code;
-    this.#releasePlaceholder();
-    if (code === EXPIRED_STATE) quarantineFreedDescriptor();
     const error = code === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`);
     for (const fail of [...this.#pending]) fail(error);
     this.emit('closed', code);
-  }
-}
-
-/**
- * After the binding's spin guard kills a handle, libuv's poll registration for that socket's
- * descriptor number stays broken in this process, and every new handle whose socket is given the
- * same (lowest free) number spins and dies the same way. Holding the number just freed keeps new
- * sockets off it. One descriptor per such close, at most QUARANTINE_LIMIT in all.
- */
-const QUARANTINE_LIMIT = 64;
-const quarantined: number[] = [];
-function quarantineFreedDescriptor(): void {
-  if (quarantined.length >= QUARANTINE_LIMIT) return;
-  const fd = holdLowestDescriptor();
-  if (fd !== undefined) quarantined.push(fd);
-}
-
-/** Opens /dev/null, which takes the lowest free descriptor number; undefined if that fails. */
-function holdLowestDescriptor(): number | undefined {
-  try {
-    return openSync('/dev/null', 'r');
-  } catch {
-    // Out of descriptors or no /dev/null: a spinning handle is then closed and retried.
-    return undefined;
   }
 }
 

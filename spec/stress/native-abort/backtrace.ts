@@ -48,6 +48,7 @@ export async function readBacktrace(executable: string, dir: string, pid: number
     });
   });
   const firstTrace = text.split('----- with locals -----')[0] ?? '';
-  const frames = firstTrace.split('\n').filter((line) => /^#\d+\s/.test(line));
+  // gdb prints the innermost frame once on loading the core, then again in the backtrace.
+  const frames = [...new Set(firstTrace.split('\n').filter((line) => /^#\d+\s/.test(line)))];
   return { core, text, frames };
 }

@@ -76,8 +76,9 @@ const victims = new Victims({
     fs.writeFileSync(backtraceFile, bt.text);
     if (bt.core && !values['keep-cores']) fs.rmSync(bt.core, { force: true });
     deaths.push({ ...death, backtraceFile, frames: bt.frames, core: bt.core });
-    print(`[${elapsed()}] ${death.name} (pid ${death.pid}) died: ${death.signal ?? `exit ${death.code}`} ${Math.round(death.msSinceResume)} ms after its last SIGCONT, at cycle ${death.cycle}; stderr ${death.stderrFile}; backtrace ${backtraceFile}`);
-    for (const frame of bt.frames.slice(0, 12)) print(`    ${frame}`);
+    const how = death.runawayRss === undefined ? (death.signal ?? `exit ${death.code}`) : `aborted by the watchdog at ${Math.round(death.runawayRss / 2 ** 20)} MiB resident`;
+    print(`[${elapsed()}] ${death.name} (pid ${death.pid}) died: ${how}, ${Math.round(death.msSinceResume)} ms after its last SIGCONT, at cycle ${death.cycle}; stderr ${death.stderrFile}; backtrace ${backtraceFile}`);
+    for (const line of [...death.stderrTail.slice(-3), ...bt.frames.slice(0, 12)]) print(`    ${line}`);
   },
 });
 

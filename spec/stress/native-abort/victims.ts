@@ -18,6 +18,13 @@ const RUN_MS: [number, number] = [700, 2500];
 const PAST_TIMEOUT_MS: [number, number] = [200, 1500];
 /** Sets an unlimited core size, then execs the victim: a crash leaves a core in its directory. */
 const WITH_CORES = 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"';
+/**
+ * A victim whose resident memory passes this is aborted (SIGABRT, so that it leaves a core): on the
+ * unpatched binding, uv_poll_start on an uninitialised handle can also corrupt the loop instead of
+ * crashing, and one such process grew to 16 GiB in a minute here.
+ */
+const RSS_LIMIT_BYTES = 1024 ** 3;
+const PAGE_BYTES = 4096;
 
 export interface Death {
   name: string;
@@ -30,6 +37,8 @@ export interface Death {
   /** Cycles this victim went through. */
   victimCycles: number;
   msSinceResume: number;
+  /** Set when the watchdog aborted it for its memory: its resident size then, bytes. */
+  runawayRss?: number;
   stderrFile: string;
   stderrTail: string[];
 }
@@ -50,6 +59,7 @@ interface Victim {
   cycles: number;
   resumedAt: number;
   stopping: boolean;
+  runawayRss?: number;
 }
 
 export class Victims {
@@ -58,6 +68,8 @@ export class Victims {
   readonly #slots: Victim[] = [];
   readonly #retired: Victim[] = [];
   readonly #generations: number[] = [];
+
+  readonly #watchdog = setInterval(() => this.#watch(), 1000);
 
   constructor(private readonly options: VictimsOptions) {}
 
@@ -72,6 +84,7 @@ export class Victims {
 
   /** SIGTERM to every victim (SIGKILL after a grace period). */
   async stopAll(): Promise<void> {
+    clearInterval(this.#watchdog);
     await Promise.all(this.#slots.map(async (victim) => {
       victim.stopping = true;
       await victim.proc.stop('SIGTERM', STOP_GRACE_MS);
@@ -87,6 +100,18 @@ export class Victims {
       for (const key of Object.keys(sum) as Array<keyof VictimStats>) sum[key] += last[key];
     }
     return sum;
+  }
+
+  /** Aborts a victim that is running away with memory (see RSS_LIMIT_BYTES). */
+  #watch(): void {
+    for (const victim of this.#slots) {
+      if (!victim || victim.proc.exitInfo || victim.runawayRss !== undefined) continue;
+      const rss = residentBytes(victim.proc.pid);
+      if (rss === undefined || rss < RSS_LIMIT_BYTES) continue;
+      victim.runawayRss = rss;
+      process.kill(victim.proc.pid, 'SIGABRT');
+      process.kill(victim.proc.pid, 'SIGCONT');
+    }
   }
 
   async #start(slot: number): Promise<Victim> {
@@ -136,12 +161,21 @@ export class Victims {
       cycle: this.cycles,
       victimCycles: victim.cycles,
       msSinceResume: performance.now() - victim.resumedAt,
+      ...(victim.runawayRss === undefined ? {} : { runawayRss: victim.runawayRss }),
       stderrFile,
       stderrTail: victim.proc.errorLines.slice(-10),
     });
     this.#retired.push(victim);
     this.#slots[slot] = await this.#start(slot);
     return true;
+  }
+}
+
+function residentBytes(pid: number): number | undefined {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+  } catch {
+    return undefined;
   }
 }
 
