@@ -15,9 +15,9 @@ import { useZooKeeper } from '../support/zookeeper.js';
 const CHILD = fileURLToPath(new URL('../../dist/spec/stress/native-abort/descriptor-reuse.js', import.meta.url));
 const RUN_MS = 45_000;
 /**
- * On the unpatched binding the child usually dies in uv_poll_start at once, but an uninitialised
- * poll handle can instead corrupt the event loop and grow without bound (16 GiB in a minute, once):
- * a 3 GiB address-space limit turns that into a quick death too.
+ * On the unpatched binding the child dies in uv_poll_start at once (SIGSEGV or SIGABRT), but that is
+ * undefined behaviour on an uninitialised handle, which could as well corrupt the event loop and run
+ * on: a 3 GiB address-space limit makes any such run end quickly too.
  */
 const BOUNDED = 'ulimit -v 3000000 && exec "$0" "$@"';
 

@@ -19,9 +19,10 @@ const PAST_TIMEOUT_MS: [number, number] = [200, 1500];
 /** Sets an unlimited core size, then execs the victim: a crash leaves a core in its directory. */
 const WITH_CORES = 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"';
 /**
- * A victim whose resident memory passes this is aborted (SIGABRT, so that it leaves a core): on the
- * unpatched binding, uv_poll_start on an uninitialised handle can also corrupt the loop instead of
- * crashing, and one such process grew to 16 GiB in a minute here.
+ * A victim whose resident memory passes this is aborted (SIGABRT, so that it leaves a core).
+ * uv_poll_start on an uninitialised handle is undefined behaviour: it crashed at once in every case
+ * seen here, but it could as well corrupt the loop and run on; this keeps such a victim from eating
+ * a shared machine, and counts it.
  */
 const RSS_LIMIT_BYTES = 1024 ** 3;
 const PAGE_BYTES = 4096;
