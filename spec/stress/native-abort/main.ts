@@ -1,7 +1,7 @@
 /**
  * Stress run for the native client's abort after a pause (issue 14), not part of `npm test`.
  *
- *   npm run stress:native -- [--cycles N] [--minutes M] [--victims V] [--session-timeout MS]
+ *   npm run stress-native -- [--cycles N] [--minutes M] [--victims V] [--session-timeout MS]
  *                            [--seed S] [--out DIR] [--stop-at-first] [--keep-cores]
  *
  * A local 3-server ensemble; V victim processes (victim.ts), each holding many native handles.
