@@ -36,6 +36,7 @@ interface Observer {
 
 const groups = new Map<string, Group>();
 const observerGroups = new Map<string, Observer[]>();
+const observerSessions = new Map<string, Session>();
 
 function groupOf(name: string): Group {
   const group = groups.get(name);
@@ -63,7 +64,7 @@ async function groupJoin(args: GroupJoinArgs): Promise<GroupStatus> {
     election.on('error', (error) => group.errors.push(error.message));
     return election;
   });
-  if (args.trace) traceClosing(group.elections, args.trace);
+  if (args.trace) traceClosing(group.elections, counts, args.trace);
   await Promise.all(group.elections.map((election) => election.start()));
   // An ephemeral node of the shared session outside every election: its deletion marks the session's end.
   if (args.marker) await sessions[0]!.retrying('marker', (handle) => handle.create(args.marker!, Buffer.alloc(0), CreateMode.EPHEMERAL));
@@ -74,8 +75,8 @@ async function groupJoin(args: GroupJoinArgs): Promise<GroupStatus> {
  * When the group's elections began and finished closing (hrtime ms), written synchronously to
  * `file` once the last one closed: a process leaving on a signal has no other way to tell.
  */
-function traceClosing(elections: Election[], file: string): void {
-  const trace = { firstClosing: Number.NaN, lastClosing: Number.NaN, firstClosed: Number.NaN, lastClosed: Number.NaN };
+function traceClosing(elections: Election[], counts: ElectionCounts, file: string): void {
+  const trace = { firstClosing: Number.NaN, lastClosing: Number.NaN, firstClosed: Number.NaN, lastClosed: Number.NaN, heartbeats: 0 };
   let closed = 0;
   for (const election of elections) {
     election.on('state', (to) => {
@@ -87,7 +88,9 @@ function traceClosing(elections: Election[], file: string): void {
         if (Number.isNaN(trace.firstClosed)) trace.firstClosed = at;
         trace.lastClosed = at;
         closed += 1;
-        if (closed === elections.length) writeFileSync(file, JSON.stringify(trace));
+        if (closed < elections.length) return;
+        trace.heartbeats = counts.heartbeats.reduce((a, b) => a + b, 0);
+        writeFileSync(file, JSON.stringify(trace));
       }
     });
   }
@@ -166,18 +169,23 @@ async function groupClose(args: { group: string }): Promise<void> {
   await Promise.allSettled(group.sessions.map((session) => session.close()));
 }
 
-/** `count` observers of `path`, each on a session of its own; resolves once each has its first value. */
-async function observe(args: { group: string; connect: string; path: string; count: number }): Promise<void> {
+/**
+ * One observer per entry of `paths` (the same path may come again), each on a session of its own
+ * or all on one shared session; resolves once each has yielded its first value.
+ */
+async function observe(args: { group: string; connect: string; paths: string[]; shared: boolean }): Promise<void> {
   const observers: Observer[] = [];
   observerGroups.set(args.group, observers);
+  const shared = args.shared ? await Session.connect({ connect: args.connect }) : undefined;
+  if (shared) observerSessions.set(args.group, shared);
   const first: Array<Promise<void>> = [];
-  for (let i = 0; i < args.count; i += 1) {
+  for (const path of args.paths) {
     const stop = new AbortController();
     let seen!: () => void;
     first.push(new Promise<void>((resolve) => (seen = resolve)));
     const observer: Observer = { stop, node: undefined, at: Number.NaN, values: 0, done: Promise.resolve() };
     observer.done = (async () => {
-      for await (const leader of observeLeader(args.path, { connect: args.connect, signal: stop.signal })) {
+      for await (const leader of observeLeader(path, { connect: shared ?? args.connect, signal: stop.signal })) {
         observer.at = hrNow();
         observer.node = leader?.node;
         observer.values += 1;
@@ -198,6 +206,8 @@ async function observeStop(args: { group: string }): Promise<void> {
   observerGroups.delete(args.group);
   for (const observer of observers) observer.stop.abort();
   await Promise.allSettled(observers.map((observer) => observer.done));
+  await observerSessions.get(args.group)?.close();
+  observerSessions.delete(args.group);
 }
 
 /** Everything this module holds, for the worker's `close`. */

@@ -43,7 +43,7 @@ export interface MassTrial {
   /** Watch notifications delivered to the successor's and the third process (counted client-side). */
   successorNotifications: number;
   thirdNotifications: number;
-  /** `exists` reads (leaders' heartbeats) the two surviving processes sent meanwhile. */
+  /** `exists` reads (leaders' heartbeats) sent meanwhile: by the two surviving processes, and by the leaving one up to its last close (SIGTERM). */
   heartbeats: number;
   /** Suspensions or expiries of the surviving sessions during the trial (0 for a clean sample). */
   interruptions: number;
@@ -164,6 +164,7 @@ export class MassCluster {
     const before = await this.#quiet([successor, third]);
     await successor.worker.request('groupMark', { group: successor.group });
     const interrupted = (await this.#status(successor)).interruptions + (await this.#status(third)).interruptions;
+    const leaderBefore = await this.#counters(leader);
     const m0 = await mntr(this.server);
     const exited = leader.worker.exited.then(() => hrNow());
     const start = hrNow();
@@ -184,13 +185,15 @@ export class MassCluster {
     this.#members.shift();
     await this.#add();
     const since = (t: number | undefined): number => (t === undefined ? Number.NaN : t - start);
+    const counted = perElection(before, after);
+    if (closing) counted.heartbeats += closing.heartbeats - leaderBefore.heartbeats.reduce((a, b) => a + b, 0);
     return {
       exit,
       total: status.lastElectedAt - start,
       afterExpiry: status.lastElectedAt - expiry,
       exitOrExpiry: (exit === 'kill' ? expiry : left) - start,
       server: delta(m0, m1),
-      ...perElection(before, after),
+      ...counted,
       interruptions: status.interruptions + thirdStatus.interruptions - interrupted,
       timeline: {
         firstClosing: since(closing?.firstClosing),

@@ -37,8 +37,6 @@ export interface ServerDelta {
   notifications: number;
   /** Change in watches held (data and child watches). */
   watches: number;
-  /** Change in bytes the server's watch tables take. */
-  watchBytes: number;
   znodes: number;
   /** Change in the server's estimate of its data size, bytes (paths and data). */
   dataBytes: number;
@@ -55,7 +53,6 @@ export function delta(before: Mntr, after: Mntr): ServerDelta {
     writes: d('cnt_updatelatency'),
     notifications: WATCH_EVENTS.reduce((sum, event) => sum + d(`sum_node_${event}_watch_count`), 0),
     watches: d('watch_count'),
-    watchBytes: d('watch_bytes'),
     znodes: d('znode_count'),
     dataBytes: d('approximate_data_size'),
   };

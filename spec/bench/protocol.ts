@@ -105,6 +105,8 @@ export interface ClosingTrace {
   lastClosing: number;
   firstClosed: number;
   lastClosed: number;
+  /** `exists` heartbeats the group had sent by then, in all. */
+  heartbeats: number;
 }
 
 export interface GroupStatus {

@@ -1,4 +1,4 @@
-/** Each section runs some figures of issue 5 and adds their rows to the report; population-sections.ts has the rest. */
+/** Each section runs some figures of issue 5 and adds their rows to the report; population-sections.ts and scale-sections.ts have the rest. */
 import { existsSync } from 'node:fs';
 import type { LocalServer } from '../../lib/testing/index.js';
 import { makeCandidates, participantsCli } from './cli-figure.js';
@@ -7,6 +7,7 @@ import { gracefulFailover, RawPair, type FailoverSamples } from './failover.js';
 import type { RawClient } from './raw-client.js';
 import { verdictUpTo, type Report } from './report.js';
 import { runLeaseTrials, type LeaseFault } from './run-lease.js';
+import type { CostPlan, MassPlan, ObserverPlan } from './scale-sections.js';
 import { formatBytes, formatMs, summarize } from './stats.js';
 
 export interface Plan {
@@ -25,6 +26,12 @@ export interface Plan {
   cli: { nodes: number; trials: number };
   /** `zk-election run` frozen or partitioned: its session timeout and the trials of each. */
   runLease: { sessionTimeout: number; trials: number };
+  /** Figure 11: mass failover of E elections on shared sessions. */
+  mass: MassPlan;
+  /** Figures 12 and 13: observers and step-down. */
+  observers: ObserverPlan;
+  /** Figure 14: server cost per operation, and this machine's server saturated. */
+  cost: CostPlan;
 }
 
 export interface Context {
