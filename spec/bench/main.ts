@@ -43,7 +43,7 @@ const FULL: Plan = {
     sessionTimeout: 4000,
     sizes: [
       { e: 100, sigterm: 5, kill: 3, sessionClose: 3 },
-      { e: 1000, sigterm: 3, kill: 3, sessionClose: 3 },
+      { e: 1000, sigterm: 5, kill: 3, sessionClose: 3 },
     ],
     targetAt: 1000,
   },

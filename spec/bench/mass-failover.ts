@@ -30,7 +30,10 @@ export interface MassTrial {
   exit: MassExit;
   /** The signal sent -> the last election's new leader elected (ms). */
   total: number;
-  /** kill -9: the server's expiry of the session (its marker node's deletion seen) -> the last new leader. */
+  /**
+   * kill -9: the server's expiry of the session -> the last new leader. The expiry is the first
+   * deletion of its nodes seen: its marker node's (by the bench) or an election's (by the successor).
+   */
   afterExpiry: number;
   /** kill -9: the signal -> the expiry seen; SIGTERM: the signal -> the process's exit. */
   exitOrExpiry: number;
@@ -170,7 +173,7 @@ export class MassCluster {
     const start = hrNow();
     leader.worker.kill(exit === 'kill' ? 'SIGKILL' : 'SIGTERM');
     const bound = 3 * this.sessionTimeout + 30_000;
-    const expiry = watch ? await within(watch.deleted.then(() => hrNow()), bound, `expiry of the killed process's session (E=${e})`) : Number.NaN;
+    const markerGone = watch ? await within(watch.deleted.then(() => hrNow()), bound, `expiry of the killed process's session (E=${e})`) : Number.NaN;
     let status = await this.#status(successor);
     while (status.leading < e) {
       if (hrNow() - start > bound) throw new Error(`mass failover E=${e} ${exit}: ${status.leading} of ${e} re-elected after ${bound} ms (${status.errors.join('; ')})`);
@@ -178,6 +181,8 @@ export class MassCluster {
       status = await this.#status(successor);
     }
     const left = await within(exited, 10_000, `leader process exit after ${exit}`);
+    // The server deletes the session's nodes in one go: whichever deletion is seen first marks it.
+    const expiry = Math.min(markerGone, status.firstNotification);
     const m1 = await mntr(this.server);
     const after = await this.#quiet([successor, third]);
     const thirdStatus = await this.#status(third);
