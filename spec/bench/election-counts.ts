@@ -5,10 +5,10 @@
  * say, election by election, which candidates did any ZooKeeper work: the library keeps no
  * counters of its own.
  */
-import type { Transport, Watcher, ZkHandle } from '../../lib/index.js';
+import type { Transport, Watcher } from '../../lib/index.js';
 import { nativeTransport } from '../../lib/zk-client.js';
+import { interceptingTransport } from '../support/counting-transport.js';
 
-const REQUESTS = new Set(['create', 'get', 'exists', 'getChildren', 'delete', 'setData', 'sync', 'setAcl']);
 /** The methods whose second argument may be a watcher. */
 const WATCHING = new Set(['get', 'exists', 'getChildren']);
 
@@ -65,27 +65,14 @@ export class ElectionCounts {
 
 /** A Transport whose handles charge their requests and notifications to `counts`. */
 export function electionCountingTransport(counts: ElectionCounts, inner: Transport = nativeTransport): Transport {
-  return (options) => {
-    const handle = inner(options);
-    return new Proxy(handle, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        const method = value as (...args: unknown[]) => unknown;
-        if (typeof property !== 'string' || !REQUESTS.has(property)) return method.bind(target);
-        return (...args: unknown[]) => {
-          counts.request(property, args[0]);
-          const watcher = args[1];
-          if (WATCHING.has(property) && typeof watcher === 'function') {
-            const counted: Watcher = (event) => {
-              counts.notified(event.path, Number(process.hrtime.bigint()) / 1e6);
-              (watcher as Watcher)(event);
-            };
-            args[1] = counted;
-          }
-          return method.apply(target, args);
-        };
-      },
-    }) as ZkHandle;
-  };
+  return interceptingTransport((operation, args) => {
+    counts.request(operation, args[0]);
+    const watcher = args[1];
+    if (!WATCHING.has(operation) || typeof watcher !== 'function') return;
+    const counted: Watcher = (event) => {
+      counts.notified(event.path, Number(process.hrtime.bigint()) / 1e6);
+      (watcher as Watcher)(event);
+    };
+    args[1] = counted;
+  }, inner);
 }

@@ -174,12 +174,7 @@ export class MassCluster {
     leader.worker.kill(exit === 'kill' ? 'SIGKILL' : 'SIGTERM');
     const bound = 3 * this.sessionTimeout + 30_000;
     const markerGone = watch ? await within(watch.deleted.then(() => hrNow()), bound, `expiry of the killed process's session (E=${e})`) : Number.NaN;
-    let status = await this.#status(successor);
-    while (status.leading < e) {
-      if (hrNow() - start > bound) throw new Error(`mass failover E=${e} ${exit}: ${status.leading} of ${e} re-elected after ${bound} ms (${status.errors.join('; ')})`);
-      await sleep(POLL_MS);
-      status = await this.#status(successor);
-    }
+    const status = await this.#reelected(successor, start + bound, exit);
     const left = await within(exited, 10_000, `leader process exit after ${exit}`);
     // The server deletes the session's nodes in one go: whichever deletion is seen first marks it.
     const expiry = Math.min(markerGone, status.firstNotification);
@@ -189,7 +184,6 @@ export class MassCluster {
     const closing = exit === 'sigterm' ? readTrace(leader.trace) : undefined;
     this.#members.shift();
     await this.#add();
-    const since = (t: number | undefined): number => (t === undefined ? Number.NaN : t - start);
     const counted = perElection(before, after);
     if (closing) counted.heartbeats += closing.heartbeats - leaderBefore.heartbeats.reduce((a, b) => a + b, 0);
     return {
@@ -200,16 +194,20 @@ export class MassCluster {
       server: delta(m0, m1),
       ...counted,
       interruptions: status.interruptions + thirdStatus.interruptions - interrupted,
-      timeline: {
-        firstClosing: since(closing?.firstClosing),
-        lastClosing: since(closing?.lastClosing),
-        lastClosed: since(closing?.lastClosed),
-        expiry: since(expiry),
-        firstNotification: since(status.firstNotification),
-        lastNotification: since(status.lastNotification),
-        lastElected: since(status.lastElectedAt),
-      },
+      timeline: timeline(start, status, expiry, closing),
     };
+  }
+
+  /** Polls the successor until it leads every election; rejects past `deadline` (hrtime ms). */
+  async #reelected(successor: Member, deadline: number, exit: MassExit): Promise<GroupStatus> {
+    const e = this.size;
+    let status = await this.#status(successor);
+    while (status.leading < e) {
+      if (hrNow() > deadline) throw new Error(`mass failover E=${e} ${exit}: only ${status.leading} of ${e} re-elected in time (${status.errors.join('; ')})`);
+      await sleep(POLL_MS);
+      status = await this.#status(successor);
+    }
+    return status;
   }
 
   async close(): Promise<void> {
@@ -217,6 +215,19 @@ export class MassCluster {
     for (const { trace } of this.#members) rmSync(trace, { force: true });
     this.#members = [];
   }
+}
+
+function timeline(start: number, successor: GroupStatus, expiry: number, closing: ClosingTrace | undefined): Timeline {
+  const since = (t: number | undefined): number => (t === undefined ? Number.NaN : t - start);
+  return {
+    firstClosing: since(closing?.firstClosing),
+    lastClosing: since(closing?.lastClosing),
+    lastClosed: since(closing?.lastClosed),
+    expiry: since(expiry),
+    firstNotification: since(successor.firstNotification),
+    lastNotification: since(successor.lastNotification),
+    lastElected: since(successor.lastElectedAt),
+  };
 }
 
 function readTrace(file: string): ClosingTrace | undefined {

@@ -62,56 +62,67 @@ export async function massFailoverSection(ctx: Context): Promise<void> {
 
 function massRows(ctx: Context, e: number, sessionTimeout: number, trials: Record<MassExit, MassTrial[]>, targeted: boolean): void {
   const shape = `E=${e} elections x 3 candidates, 3 processes, one shared session each`;
-  const tl = (list: MassTrial[], key: keyof MassTrial['timeline']): string => ms(median(list.map((t) => t.timeline[key])));
   const { sigterm, kill } = trials;
   const floor = trials['session-close'];
-  if (sigterm.length) {
-    const summary = summarize(sigterm.map((t) => t.total));
-    ctx.report.distribution(
-      {
-        figure: '11a mass failover: SIGTERM',
-        setting: `${shape}, handleSignals: SIGTERM to the leading process -> every election has a new leader`,
-        unit: 'ms',
-        note: `leaving process: last election closing ${tl(sigterm, 'lastClosing')}, last delete answered ${tl(sigterm, 'lastClosed')}, exit ${ms(median(sigterm.map((t) => t.exitOrExpiry)))}; successor notified ${tl(sigterm, 'firstNotification')} to ${tl(sigterm, 'lastNotification')} (medians)${interrupted(sigterm)}`,
-        ...(targeted ? { target: '<= 1 s after the SIGTERM', met: verdictUpTo(summary, 1000) } : {}),
-        extra: { e, timelines: sigterm.map((t) => t.timeline) },
-      },
-      sigterm.map((t) => t.total),
-      ms,
-    );
-  }
-  if (floor.length) {
-    const ratio = sigterm.length ? `; handleSignals takes ${(median(sigterm.map((t) => t.total)) / median(floor.map((t) => t.total))).toFixed(2)} x this (medians)` : '';
-    ctx.report.distribution(
-      {
-        figure: '11a mass failover, floor',
-        setting: `${shape}: SIGTERM handled by closing the shared session (one closeSession) -> every election has a new leader`,
-        unit: 'ms',
-        note: `successor notified ${tl(floor, 'firstNotification')} to ${tl(floor, 'lastNotification')} (medians)${ratio}${interrupted(floor)}`,
-        extra: { e, timelines: floor.map((t) => t.timeline) },
-      },
-      floor.map((t) => t.total),
-      ms,
-    );
-  }
-  if (kill.length) {
-    const summary = summarize(kill.map((t) => t.afterExpiry));
-    ctx.report.distribution(
-      {
-        figure: '11b mass failover: kill -9',
-        setting: `${shape}, T = ${sessionTimeout} ms: the server's expiry of the killed process's session -> every election has a new leader`,
-        unit: 'ms',
-        note: `kill -> expiry ${ms(median(kill.map((t) => t.exitOrExpiry)))}, kill -> all re-elected ${ms(median(kill.map((t) => t.total)))}; successor notified ${tl(kill, 'firstNotification')} to ${tl(kill, 'lastNotification')} after the kill (medians)${interrupted(kill)}`,
-        ...(targeted ? { target: '< 1 s after the expiry', met: verdictUpTo(summary, 1000) } : {}),
-        extra: { e, sessionTimeout, timelines: kill.map((t) => t.timeline), total: kill.map((t) => t.total) },
-      },
-      kill.map((t) => t.afterExpiry),
-      ms,
-    );
-  }
+  if (sigterm.length) sigtermRow(ctx, e, shape, sigterm, targeted);
+  if (floor.length) floorRow(ctx, e, shape, floor, sigterm);
+  if (kill.length) killRow(ctx, e, shape, sessionTimeout, kill, targeted);
   for (const [exit, list] of [['SIGTERM', sigterm], ['kill -9', kill], ['closeSession floor', floor]] as const) {
     if (list.length) costRow(ctx, e, exit, list, targeted && exit !== 'closeSession floor');
   }
+}
+
+/** The median of one timeline mark over the trials. */
+const mark = (list: MassTrial[], key: keyof MassTrial['timeline']): string => ms(median(list.map((t) => t.timeline[key])));
+
+/** Figure 11a: SIGTERM with handleSignals; the target applies at `targeted`. */
+function sigtermRow(ctx: Context, e: number, shape: string, sigterm: MassTrial[], targeted: boolean): void {
+  const summary = summarize(sigterm.map((t) => t.total));
+  ctx.report.distribution(
+    {
+      figure: '11a mass failover: SIGTERM',
+      setting: `${shape}, handleSignals: SIGTERM to the leading process -> every election has a new leader`,
+      unit: 'ms',
+      note: `leaving process: last election closing ${mark(sigterm, 'lastClosing')}, last delete answered ${mark(sigterm, 'lastClosed')}, exit ${ms(median(sigterm.map((t) => t.exitOrExpiry)))}; successor notified ${mark(sigterm, 'firstNotification')} to ${mark(sigterm, 'lastNotification')} (medians)${interrupted(sigterm)}`,
+      ...(targeted ? { target: '<= 1 s after the SIGTERM', met: verdictUpTo(summary, 1000) } : {}),
+      extra: { e, timelines: sigterm.map((t) => t.timeline) },
+    },
+    sigterm.map((t) => t.total),
+    ms,
+  );
+}
+
+/** Figure 11a's floor: the leaving process closes its shared session on SIGTERM (one closeSession). */
+function floorRow(ctx: Context, e: number, shape: string, floor: MassTrial[], sigterm: MassTrial[]): void {
+  const ratio = sigterm.length ? `; handleSignals takes ${(median(sigterm.map((t) => t.total)) / median(floor.map((t) => t.total))).toFixed(2)} x this (medians)` : '';
+  ctx.report.distribution(
+    {
+      figure: '11a mass failover, floor',
+      setting: `${shape}: SIGTERM handled by closing the shared session (one closeSession) -> every election has a new leader`,
+      unit: 'ms',
+      note: `successor notified ${mark(floor, 'firstNotification')} to ${mark(floor, 'lastNotification')} (medians)${ratio}${interrupted(floor)}`,
+      extra: { e, timelines: floor.map((t) => t.timeline) },
+    },
+    floor.map((t) => t.total),
+    ms,
+  );
+}
+
+/** Figure 11b: kill -9, timed from the server's expiry of the session (the library's share). */
+function killRow(ctx: Context, e: number, shape: string, sessionTimeout: number, kill: MassTrial[], targeted: boolean): void {
+  const summary = summarize(kill.map((t) => t.afterExpiry));
+  ctx.report.distribution(
+    {
+      figure: '11b mass failover: kill -9',
+      setting: `${shape}, T = ${sessionTimeout} ms: the server's expiry of the killed process's session -> every election has a new leader`,
+      unit: 'ms',
+      note: `kill -> expiry ${ms(median(kill.map((t) => t.exitOrExpiry)))}, kill -> all re-elected ${ms(median(kill.map((t) => t.total)))}; successor notified ${mark(kill, 'firstNotification')} to ${mark(kill, 'lastNotification')} after the kill (medians)${interrupted(kill)}`,
+      ...(targeted ? { target: '< 1 s after the expiry', met: verdictUpTo(summary, 1000) } : {}),
+      extra: { e, sessionTimeout, timelines: kill.map((t) => t.timeline), total: kill.map((t) => t.total) },
+    },
+    kill.map((t) => t.afterExpiry),
+    ms,
+  );
 }
 
 /** Figure 11c: what the server and the surviving candidates did per election, medians over the trials. */
