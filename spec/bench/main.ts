@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: the figures of issue 5 against a real local ZooKeeper, as a table on stdout.
+ * `npm run bench`: the figures of issues 5, 12 and 13 against a real local ZooKeeper, as a table
+ * on stdout.
  *
- *   node dist/spec/bench/main.js [--quick] [--json FILE]
+ *   node dist/spec/bench/main.js [--quick] [--json FILE] [--only SECTION,...]
  *
  * Progress goes to stderr. Every process and server it starts is stopped on the way out,
  * also on Ctrl-C. Benchmarks are not tests: nothing here fails on a slow figure; the table says
@@ -14,6 +15,7 @@ import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
 import { stormSection } from './population-sections.js';
+import { massFailoverSection, observerSection, serverCostSection } from './scale-sections.js';
 import { cliSection, exitSection, failoverSection, runLeaseSection, type Context, type Plan } from './sections.js';
 import { formatMs } from './stats.js';
 import { now, within } from './timing.js';
@@ -37,6 +39,16 @@ const FULL: Plan = {
   ],
   cli: { nodes: 10_000, trials: 5 },
   runLease: { sessionTimeout: 2000, trials: 6 },
+  mass: {
+    sessionTimeout: 4000,
+    sizes: [
+      { e: 100, sigterm: 5, kill: 3, sessionClose: 3 },
+      { e: 1000, sigterm: 5, kill: 3, sessionClose: 3 },
+    ],
+    targetAt: 1000,
+  },
+  observers: { observers: 10, changes: 20, warmup: 3, stepDownLibrary: 10, stepDownCli: 3 },
+  cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
 };
 
 const QUICK: Plan = {
@@ -52,7 +64,29 @@ const QUICK: Plan = {
   crash: [{ sessionTimeout: 1000, rounds: 1, pairs: 2 }],
   cli: { nodes: 2000, trials: 2 },
   runLease: { sessionTimeout: 2000, trials: 2 },
+  mass: { sessionTimeout: 4000, sizes: [{ e: 100, sigterm: 2, kill: 1, sessionClose: 1 }], targetAt: 1000 },
+  observers: { observers: 10, changes: 8, warmup: 2, stepDownLibrary: 4, stepDownCli: 1 },
+  cost: { elections: 50, capacityReads: 5000, capacityWrites: 2000 },
 };
+
+/** The sections in the order they run; `--only` picks some of them by name. */
+const SECTIONS: Array<[name: string, run: (ctx: Context) => Promise<void>]> = [
+  ['failover', failoverSection],
+  ['storm', stormSection],
+  ['exits', exitSection],
+  ['cli', cliSection],
+  ['run-lease', runLeaseSection],
+  ['mass', massFailoverSection],
+  ['observers', observerSection],
+  ['cost', serverCostSection],
+];
+
+const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--only SECTION,...]
+
+  --quick        fewer trials and smaller sizes: a smoke run
+  --json FILE    also write every figure, with its samples, to FILE
+  --only LIST    run only these sections, in their usual order: ${SECTIONS.map(([name]) => name).join(', ')}
+`;
 
 const progress = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -75,7 +109,7 @@ function onSignal(signal: NodeJS.Signals): void {
   void cleanup().finally(() => process.exit(code));
 }
 
-async function run(options: { quick: boolean; json: string | undefined }): Promise<void> {
+async function run(options: { quick: boolean; json: string | undefined; only: string[] | undefined }): Promise<void> {
   const plan = options.quick ? QUICK : FULL;
   const started = now();
   progress('starting a standalone ZooKeeper');
@@ -85,13 +119,12 @@ async function run(options: { quick: boolean; json: string | undefined }): Promi
   admin = await RawClient.connect(ensemble.connectString, 20_000);
   const report = new Report();
   const ctx: Context = { connect: ensemble.connectString, server, tickTime: machine.tickTime, admin, report, plan, progress };
-  await failoverSection(ctx);
-  await stormSection(ctx);
-  await exitSection(ctx);
-  await cliSection(ctx);
-  await runLeaseSection(ctx);
+  for (const [name, section] of SECTIONS) {
+    if (!options.only || options.only.includes(name)) await section(ctx);
+  }
   const runtime = now() - started;
-  const command = `npm run bench${options.quick ? ' -- --quick' : ''}`;
+  const flags = [...(options.quick ? ['--quick'] : []), ...(options.only ? ['--only', options.only.join(',')] : [])];
+  const command = `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
   const header = [...headerLines(machine, options.quick ? 'quick' : 'full', command), `runtime ${formatMs(runtime)}`];
   process.stdout.write(report.render(header));
   if (options.json) {
@@ -101,10 +134,16 @@ async function run(options: { quick: boolean; json: string | undefined }): Promi
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- [--quick] [--json FILE]\n');
+    process.stdout.write(USAGE);
     return 0;
+  }
+  const only = values.only?.split(',').map((name) => name.trim());
+  const unknown = only?.filter((name) => !SECTIONS.some(([known]) => known === name)) ?? [];
+  if (unknown.length) {
+    process.stderr.write(`bench: unknown section ${unknown.join(', ')}\n${USAGE}`);
+    return 2;
   }
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -114,7 +153,7 @@ async function main(): Promise<number> {
     warned.add(warning);
   });
   try {
-    await run({ quick: values.quick ?? false, json: values.json });
+    await run({ quick: values.quick ?? false, json: values.json, only });
     return 0;
   } catch (error) {
     progress(`failed: ${(error as Error).stack ?? String(error)}`);

@@ -20,7 +20,19 @@ export type Command =
   | 'rawLead'
   | 'participants'
   | 'rawSessions'
-  | 'rawStorm';
+  | 'rawStorm'
+  | 'groupJoin'
+  | 'groupStatus'
+  | 'groupMark'
+  | 'groupCounters'
+  | 'groupResign'
+  | 'groupLeave'
+  | 'groupEndSessions'
+  | 'groupSigtermClosesSessions'
+  | 'groupClose'
+  | 'observe'
+  | 'observed'
+  | 'observeStop';
 
 export interface PopulateArgs {
   path: string;
@@ -70,4 +82,61 @@ export interface ParticipantsResult {
   ms: number;
   count: number;
   peakRssKiB: number;
+}
+
+/** A group of elections in one worker (group-worker.ts): one candidate in each of `paths`. */
+export interface GroupJoinArgs {
+  group: string;
+  connect: string;
+  paths: string[];
+  /** One Session for the whole group (true), or one per election. */
+  shared: boolean;
+  sessionTimeout?: number;
+  handleSignals?: boolean;
+  /** An ephemeral node the group's (shared) session creates outside every election: it goes with the session. */
+  marker?: string;
+  /** A file the group writes, synchronously, once all its elections closed: when they began and finished closing. */
+  trace?: string;
+}
+
+/** What a group that left on a signal wrote to its trace file (hrtime ms). */
+export interface ClosingTrace {
+  firstClosing: number;
+  lastClosing: number;
+  firstClosed: number;
+  lastClosed: number;
+  /** `exists` heartbeats the group had sent by then, in all. */
+  heartbeats: number;
+}
+
+export interface GroupStatus {
+  leading: number;
+  waiting: number;
+  /** hrtime ms of the latest `elected` in the group (NaN: none yet). */
+  lastElectedAt: number;
+  /** The first and last watch notification on the group's elections since the last groupMark (NaN: none). */
+  firstNotification: number;
+  lastNotification: number;
+  /** Suspensions and expiries of the group's sessions so far. */
+  interruptions: number;
+  errors: string[];
+}
+
+/** Per election of a group, by index: what its candidate here sent and received. */
+export interface GroupCounters {
+  /** Requests other than `exists`. */
+  requests: number[];
+  /** `exists` reads: leaders' heartbeats. */
+  heartbeats: number[];
+  notifications: number[];
+  byOperation: Record<string, number>;
+  /** Requests on no election's path. */
+  other: number;
+}
+
+/** One observer's latest value: the leader's node, when it came (hrtime ms), how many values so far. */
+export interface ObservedValue {
+  node: string | undefined;
+  at: number;
+  values: number;
 }

@@ -12,6 +12,7 @@ import { Election, electLeader, listParticipants, Session, type Leadership } fro
 import { countingTransport, newCounts, type RequestCounts } from '../support/counting-transport.js';
 import type { CountersResult, ParticipantsResult, PopulateArgs, Reply, Request, ResignResult, UsageResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
+import { closeGroups, groupHandlers } from './group-worker.js';
 
 /**
  * Every live JavaScript timer in this worker, unref'd ones included (the library unrefs all of
@@ -143,6 +144,7 @@ function usage(args: { gc?: boolean }): UsageResult {
 }
 
 async function close(): Promise<void> {
+  await closeGroups();
   await Promise.allSettled(elections.map((election) => election.close()));
   await Promise.allSettled(sessions.map((session) => session.close()));
   for (const client of rawClients) client.close();
@@ -227,6 +229,7 @@ const handlers: Record<Request['cmd'], (args: never) => unknown> = {
   participants,
   rawSessions,
   rawStorm,
+  ...groupHandlers,
 };
 
 async function handle(request: Request): Promise<Reply> {

@@ -19,6 +19,17 @@ export function newCounts(): RequestCounts {
 
 /** A Transport whose handles count their requests into `counts`. */
 export function countingTransport(counts: RequestCounts, inner: Transport = nativeTransport): Transport {
+  return interceptingTransport((operation) => {
+    counts.total += 1;
+    counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
+  }, inner);
+}
+
+/**
+ * A Transport whose handles call `onRequest` with each request's operation and arguments just
+ * before it is sent; `onRequest` may replace arguments in place (wrap a watcher, say).
+ */
+export function interceptingTransport(onRequest: (operation: string, args: unknown[]) => void, inner: Transport = nativeTransport): Transport {
   return (options) => {
     const handle = inner(options);
     return new Proxy(handle, {
@@ -29,8 +40,7 @@ export function countingTransport(counts: RequestCounts, inner: Transport = nati
         const method = value as (...args: unknown[]) => unknown;
         if (typeof property === 'string' && REQUESTS.has(property)) {
           return (...args: unknown[]) => {
-            counts.total += 1;
-            counts.byOperation[property] = (counts.byOperation[property] ?? 0) + 1;
+            onRequest(property, args);
             return method.apply(target, args);
           };
         }
