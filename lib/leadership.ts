@@ -8,9 +8,10 @@
  * leadership only until `expiresAt` = (latest send time of a request the server answered) + the
  * negotiated session timeout - a margin, on the monotonic clock. The server cannot have expired the
  * session before that moment, because it had heard from us at or after the send time. The C client's
- * pings are invisible to JavaScript, so a leader reads its own node every third of the session
- * timeout to keep fresh evidence of contact. A deletion of our node ends the term at once through
- * the watch on it (the election routes that event here), not at the next read.
+ * pings are invisible to JavaScript, so while a term runs its session reads its root every third of
+ * the session timeout (one read per session, however many terms run on it: Session.keepAlive) to
+ * keep fresh evidence of contact. A deletion of our node ends the term at once through the watch on
+ * it (the election routes that event here).
  */
 import type { ClockTimer } from './clock.js';
 import { LeadershipLostError, type LostReason } from './errors.js';
@@ -59,7 +60,8 @@ export class Leadership {
   readonly #controller = new AbortController();
   #settle!: (error: LeadershipLostError) => void;
   #leaseTimer: ClockTimer | undefined;
-  #heartbeatTimer: ClockTimer | undefined;
+  /** Releases this term's share of the session's keep-alive (see Session.keepAlive). */
+  readonly #releaseKeepAlive: () => void;
   #suspended = false;
   #released: Promise<void> | undefined;
 
@@ -73,7 +75,7 @@ export class Leadership {
     this.term = init.term;
     this.ended = new Promise((resolve) => (this.#settle = resolve));
     this.#scheduleLease();
-    this.#scheduleHeartbeat();
+    this.#releaseKeepAlive = init.session.keepAlive(init.epoch);
   }
 
   /** Aborted when leadership is lost or can no longer be trusted; `reason` is a LeadershipLostError. */
@@ -151,7 +153,7 @@ export class Leadership {
     if (!this.isLeader) return;
     const clock = this.#init.session.clock;
     clock.clearTimeout(this.#leaseTimer);
-    clock.clearTimeout(this.#heartbeatTimer);
+    this.#releaseKeepAlive();
     const error = new LeadershipLostError(reason, detail, cause === undefined ? undefined : { cause });
     this.#controller.abort(error);
     this.#init.logger.info('leadership lost', { reason, detail, term: this.term });
@@ -212,24 +214,5 @@ export class Leadership {
     this.end(expired ? 'session-expired' : 'connection-suspended', `no contact with ZooKeeper for ${Math.round(silentFor)} ms`);
   }
 
-  #scheduleHeartbeat(): void {
-    const { session } = this.#init;
-    const every = Math.max(10, Math.floor(session.negotiatedTimeout / 3));
-    this.#heartbeatTimer = session.clock.setTimeout(() => {
-      this.#scheduleHeartbeat();
-      void this.#heartbeat();
-    }, every);
-  }
 
-  /** A read of our own node: its answer is fresh evidence of contact (see the lease above). */
-  async #heartbeat(): Promise<void> {
-    if (!this.isLeader || this.#suspended) return;
-    const { session, epoch } = this.#init;
-    try {
-      const stat = await session.retrying('heartbeat', (handle) => handle.exists(this.node), { epoch, retries: 0 });
-      if (stat === undefined) this.end('node-deleted', 'our candidate node was deleted');
-    } catch {
-      // Connection trouble shows up as session state changes and, failing those, as the lease running out.
-    }
-  }
 }

@@ -60,6 +60,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #epoch = 0;
   #opening: Promise<ZkHandle> | undefined;
   readonly #deleting = new Map<string, Promise<void>>();
+  /** Terms that need fresh evidence of contact, per epoch, and the one timer that keeps it fresh. */
+  #keepAlive = { epoch: 0, users: 0, timer: undefined as ReturnType<Clock['setTimeout']> | undefined };
   /** Aborted by close(): ends an opening's back-off and every wait for a reconnection at once. */
   readonly #closing = new AbortController();
 
@@ -219,11 +221,51 @@ export class Session extends EventEmitter<SessionEvents> {
     return deleting;
   }
 
+  /**
+   * Keeps the evidence of contact of `epoch` fresh (the base of every lease) while somebody needs
+   * it: one cheap read every third of the session timeout, for the whole session, however many
+   * terms run on it (the C client's own pings are invisible to JavaScript). Returns the release.
+   * A thousand leaders on one shared session cost one read per T/3, not a thousand. @internal
+   */
+  keepAlive(epoch: number): () => void {
+    const keep = this.#keepAlive;
+    if (keep.epoch !== epoch) {
+      this.clock.clearTimeout(keep.timer);
+      this.#keepAlive = { epoch, users: 0, timer: undefined };
+    }
+    const current = this.#keepAlive;
+    current.users += 1;
+    if (current.timer === undefined) this.#scheduleKeepAlive(current);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      current.users -= 1;
+      if (current.users === 0) {
+        this.clock.clearTimeout(current.timer);
+        current.timer = undefined;
+      }
+    };
+  }
+
+  #scheduleKeepAlive(keep: { epoch: number; users: number; timer: ReturnType<Clock['setTimeout']> | undefined }): void {
+    const every = Math.max(10, Math.floor(this.negotiatedTimeout / 3));
+    keep.timer = this.clock.setTimeout(() => {
+      if (keep.users === 0 || this.#keepAlive !== keep || !this.isCurrent(keep.epoch)) return void (keep.timer = undefined);
+      this.#scheduleKeepAlive(keep);
+      // Its reply is the evidence (lastContact); a failure shows up as state changes and, failing
+      // those, as leases running out.
+      const live = this.#liveHandle(keep.epoch);
+      live?.exists('/').catch(() => undefined);
+    }, every);
+  }
+
   /** Closes the session; the server deletes its ephemeral nodes at once. Idempotent. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     const client = this.#client;
     this.#transition('closed');
+    this.clock.clearTimeout(this.#keepAlive.timer);
     this.#closing.abort(new ClosedError('session'));
     client?.close();
     this.removeAllListeners();

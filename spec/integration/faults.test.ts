@@ -13,6 +13,7 @@ import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
 const PARTICIPANT = fileURLToPath(new URL('../../dist/spec/support/participant.js', import.meta.url));
+const SHARED_PARTICIPANT = fileURLToPath(new URL('../../dist/spec/support/shared-participant.js', import.meta.url));
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.allSettled(cleanup.splice(0).map((fn) => fn()));
@@ -171,4 +172,16 @@ test('a path we may not write gives NO_AUTH and leaves nothing behind', async ()
   await operator.setAcl(parent, [{ perms: Perms.READ, scheme: 'world', auth: 'anyone' }]);
   await expect(electLeader(`${parent}/election`, { connect: zk.connectString })).rejects.toMatchObject({ code: 'NO_AUTH' });
   expect(await operator.getChildren(parent)).toEqual([]);
+});
+
+test('with handleSignals, SIGTERM of a process that leads 20 elections on one shared session hands every one over at once', async () => {
+  const paths = Array.from({ length: 20 }, (_, i) => `${uniquePath()}-${i}`);
+  // Long enough that a hand-over before it can only come from the hook, not from an expiry.
+  const leader = await spawnTracked(process.execPath, [SHARED_PARTICIPANT, JSON.stringify({ connect: zk.connectString, paths, sessionTimeout: 20_000 })]);
+  await leader.waitForLine(/"event":"ready"/, 20_000);
+  const successors = await Promise.all(paths.map((path, i) => election(path, `successor-${i}`)));
+  expect(successors.every((e) => e.state === 'waiting')).toBe(true);
+  const exited = leader.stop('SIGTERM', 10_000);
+  await Promise.all(successors.map((e) => e.waitForLeadership(within(10_000))));
+  expect((await exited).signal).toBe('SIGTERM');
 });
