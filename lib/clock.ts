@@ -6,7 +6,6 @@
  * Injectable (SessionOptions.clock) so that lease arithmetic runs deterministically in unit tests
  * against zk-election/testing's ManualClock; the system clock is the default everywhere.
  */
-import { performance } from 'node:perf_hooks';
 
 /** An opaque timer handle of a Clock. */
 export type ClockTimer = { readonly __clockTimer?: never } | NodeJS.Timeout;

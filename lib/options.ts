@@ -1,6 +1,4 @@
 /** Options of Election and electLeader, validated up front with exact messages. */
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { DataTooLargeError, InvalidArgumentError } from './errors.js';
 import type { Leadership, SuspendedPolicy } from './leadership.js';
 import type { Logger } from './logger.js';
@@ -67,15 +65,18 @@ export interface ValidatedCandidateOptions {
   logger: Logger | undefined;
 }
 
-/** Read once: os.hostname() is a system call, and every candidacy's payload names the host. */
+/**
+ * Read once, at the first candidacy: os.hostname() is a system call, and loading node:os at
+ * `import 'zk-election'` would cost every importer (getBuiltinModule loads it on demand).
+ */
 let host: string | undefined;
 function hostName(): string {
-  host ??= hostname();
+  host ??= process.getBuiltinModule('node:os').hostname();
   return host;
 }
 
 export function defaultId(): string {
-  return `${hostName()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+  return `${hostName()}:${process.pid}:${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(2))).toString('hex')}`;
 }
 
 export function validateCandidateOptions(path: string, options: CandidateOptions): ValidatedCandidateOptions {

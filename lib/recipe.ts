@@ -7,7 +7,6 @@
  * candidate find its own node again after a connection loss hid the create's reply (Curator's
  * "protected" create); without it that node would be a ghost holding its place forever.
  */
-import { randomUUID } from 'node:crypto';
 
 export const CANDIDATE_PREFIX = 'c_';
 const CANDIDATE_NAME = /^c_([0-9a-f]{32})_(-?\d{10,})$/;
@@ -19,9 +18,12 @@ export interface CandidateName {
   sequence: number;
 }
 
-/** 32 random hex digits; randomUUID draws from a cached pool, cheaper than a randomBytes call per join. */
+/**
+ * 32 random hex digits. The global Web Crypto's randomUUID draws from a cached pool (cheaper than a
+ * randomBytes call per join), and is loaded at the first join, not at `import 'zk-election'`.
+ */
 export function newMarker(): string {
-  return randomUUID().replace(/-/g, '');
+  return globalThis.crypto.randomUUID().replace(/-/g, '');
 }
 
 /** The name prefix for a create attempt; the server appends the sequence. */

@@ -17,7 +17,6 @@
  * `deleteOwned()` (delete a node of ours until it is gone or its epoch is).
  */
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { abortReason, anySignal, raceAbort, throwIfAborted } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
 import { ClosedError, errorForReturnCode, isRetryable, UnreachableError, type ZkElectionError } from './errors.js';

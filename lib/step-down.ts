@@ -7,7 +7,6 @@
  * instead, for a participant that cannot answer (frozen, partitioned): its own watch, or its
  * session, then tells it.
  */
-import { hostname, userInfo } from 'node:os';
 import { abortReason, combineSignals } from './abort.js';
 import { NoLeaderError, NoParticipantError, NotLeaderError, type ZkElectionError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -115,9 +114,10 @@ function ignoreNoNode(error: unknown): void {
 }
 
 function defaultRequester(): string {
+  const os = process.getBuiltinModule('node:os');
   try {
-    return `${userInfo().username}@${hostname()}`;
+    return `${os.userInfo().username}@${os.hostname()}`;
   } catch {
-    return hostname();
+    return os.hostname();
   }
 }

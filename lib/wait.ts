@@ -3,7 +3,6 @@
  * poll for conditions that have no event to await, and a bounded wait for a promise. Deadlines
  * are on the monotonic clock, so a wall-clock jump cannot stretch or cut a bounded wait.
  */
-import { performance } from 'node:perf_hooks';
 
 export interface PollOptions {
   /** Give up after this long, ms. */

@@ -12,7 +12,6 @@
  * for a process that only formats a participant list or checks options.
  */
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type { Clock } from './clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError } from './errors.js';
 import {
@@ -57,7 +56,7 @@ type NativeConstructor = new (config: Record<string, unknown>) => NativeHandle;
 
 let nativeConstructor: NativeConstructor | undefined;
 function loadBinding(): NativeConstructor {
-  nativeConstructor ??= createRequire(import.meta.url)('zookeeper') as NativeConstructor;
+  nativeConstructor ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('zookeeper') as NativeConstructor;
   return nativeConstructor;
 }
 

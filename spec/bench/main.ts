@@ -14,6 +14,7 @@ import { startZooKeeper, type LocalEnsemble } from '../../lib/testing/index.js';
 import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
+import { leanSection } from './lean.js';
 import { stormSection } from './population-sections.js';
 import { massFailoverSection, observerSection, serverCostSection } from './scale-sections.js';
 import { cliSection, exitSection, failoverSection, runLeaseSection, type Context, type Plan } from './sections.js';
@@ -48,6 +49,7 @@ const FULL: Plan = {
     targetAt: 1000,
   },
   observers: { observers: 10, changes: 20, warmup: 3, stepDownLibrary: 10, stepDownCli: 3 },
+  lean: { importPairs: 15, rssTrials: 5, closeSessions: 10 },
   cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
 };
 
@@ -66,6 +68,7 @@ const QUICK: Plan = {
   runLease: { sessionTimeout: 2000, trials: 2 },
   mass: { sessionTimeout: 4000, sizes: [{ e: 100, sigterm: 2, kill: 1, sessionClose: 1 }], targetAt: 1000 },
   observers: { observers: 10, changes: 8, warmup: 2, stepDownLibrary: 4, stepDownCli: 1 },
+  lean: { importPairs: 5, rssTrials: 2, closeSessions: 5 },
   cost: { elections: 50, capacityReads: 5000, capacityWrites: 2000 },
 };
 
@@ -79,6 +82,7 @@ const SECTIONS: Array<[name: string, run: (ctx: Context) => Promise<void>]> = [
   ['mass', massFailoverSection],
   ['observers', observerSection],
   ['cost', serverCostSection],
+  ['lean', leanSection],
 ];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--only SECTION,...]

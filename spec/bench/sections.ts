@@ -32,6 +32,8 @@ export interface Plan {
   observers: ObserverPlan;
   /** Figure 14: server cost per operation, and this machine's server saturated. */
   cost: CostPlan;
+  /** Figures 15-17: import time (process pairs), RSS (trials each side), close (sessions each way). */
+  lean: { importPairs: number; rssTrials: number; closeSessions: number };
 }
 
 export interface Context {
