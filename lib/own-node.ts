@@ -25,7 +25,12 @@ export function ownNodeChanged(session: Session, placement: Placement, event: Wa
       const current = target.term();
       if (request && current?.isLeader) current.end('step-down', `requested by ${request.by ?? 'an operator'}`);
     },
-    // Gone, or the session is over: the deletion or the session's state tells the rest.
-    () => undefined,
+    (error: unknown) => {
+      // The node went between the change and this read: the watch that would have told us of the
+      // deletion was the one this change used up, so this read is how we learn it.
+      if ((error as { code?: string }).code !== 'NO_NODE') return; // the session is over: its state tells
+      placement.gone = true;
+      ownNodeChanged(session, placement, { type: 'deleted', path: event.path }, target);
+    },
   );
 }

@@ -5,7 +5,9 @@
  * `retryIf`, never by p-retry's defaults.
  */
 import pRetry from 'p-retry';
+import { isRetryable } from './errors.js';
 import type { Logger } from './logger.js';
+import type { ZkHandle } from './zk-handle.js';
 
 /** Bounded backoff between attempts. */
 export interface RetryPolicy {
@@ -54,5 +56,41 @@ export function retry<T>(what: string, operation: (attempt: number) => Promise<T
       options.logger?.debug(`${what} failed, retrying`, { attempt: attemptNumber, retriesLeft, error: error.message });
       await options.beforeRetry?.(error);
     },
+  });
+}
+
+/**
+ * Session.retrying's engine: one attempt at once on the connected handle (the usual case, with
+ * none of the backoff machinery; the request is sent before this returns), then, for a failure
+ * worth retrying (connection loss), p-retry with one attempt used, waiting through `attach` for a
+ * connected handle before each further attempt. `attach` rejects when the session is gone.
+ */
+export function retryOnHandle<T>(
+  what: string,
+  operation: (handle: ZkHandle) => Promise<T>,
+  host: { live(): ZkHandle | undefined; attach(): Promise<ZkHandle>; policy: RetryPolicy; signal: AbortSignal | undefined; logger: Logger },
+): Promise<T> {
+  const retries = host.policy.retries ?? DEFAULT_RETRY.retries;
+  const backoff = (left: number): Promise<T> =>
+    retry(
+      what,
+      () => {
+        const live = host.live();
+        return live ? operation(live) : host.attach().then(operation);
+      },
+      { ...host.policy, retries: left, signal: host.signal, logger: host.logger, retryIf: isRetryable },
+    );
+  const live = host.live();
+  if (!live || host.signal?.aborted) return backoff(retries);
+  let first: Promise<T>;
+  try {
+    first = operation(live);
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.catch((error: unknown) => {
+    if (!isRetryable(error) || retries < 1) throw error;
+    host.logger.debug(`${what} failed, retrying`, { error: (error as Error).message });
+    return backoff(retries - 1);
   });
 }

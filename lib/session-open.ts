@@ -1,12 +1,39 @@
 /**
- * Opening one handle for a Session: create it through the transport, wait until it connects
- * (bounded), check the granted timeout and add credentials before anyone may use it. A handle
- * that fails any step is closed here and never reaches the session's users.
+ * Opening a ZooKeeper session for a Session: create a handle through the transport, wait until it
+ * connects (bounded), check the granted timeout and add credentials before anyone may use it. A
+ * handle that fails any step is closed here and never reaches the session's users; one that dies
+ * before it connects (the binding's spin guard) is replaced with backoff within `connectTimeout`.
  */
 import type { Clock } from './clock.js';
 import { ClosedError, errorForReturnCode, SessionTimeoutError, UnreachableError } from './errors.js';
+import type { Logger } from './logger.js';
+import { retry } from './retry.js';
 import type { AuthInfo } from './session-options.js';
 import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from './zk-handle.js';
+
+export interface OpenSessionOptions extends Omit<OpenHandleOptions, 'timeoutMs'> {
+  logger: Logger;
+  /** True once the Session is closed: no new handle then. */
+  isClosed(): boolean;
+}
+
+/** Opens a session: handles are replaced while they die before connecting, within `connectTimeout`. */
+export async function openSession(options: OpenSessionOptions): Promise<ZkHandle> {
+  const deadline = performance.now() + options.connectTimeout;
+  try {
+    return await retry('open session', () => openHandle({ ...options, timeoutMs: Math.max(1, deadline - performance.now()) }), {
+      retries: Infinity,
+      minTimeout: 50,
+      maxTimeout: 1000,
+      maxRetryTime: options.connectTimeout,
+      signal: options.closing,
+      logger: options.logger,
+      retryIf: (error) => error instanceof ClosedError && !options.isClosed(),
+    });
+  } catch (error) {
+    throw error instanceof ClosedError && !options.isClosed() ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+  }
+}
 
 export interface OpenHandleOptions {
   transport: Transport;

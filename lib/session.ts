@@ -19,13 +19,14 @@
 import { EventEmitter } from 'node:events';
 import { abortReason, anySignal, raceAbort, throwIfAborted } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
-import { ClosedError, errorForReturnCode, isRetryable, UnreachableError, type ZkElectionError } from './errors.js';
+import { ClosedError, errorForReturnCode, type ZkElectionError } from './errors.js';
 import { withContext, type Logger } from './logger.js';
-import { retry, type RetryPolicy } from './retry.js';
+import { retryOnHandle, type RetryPolicy } from './retry.js';
 import { optionalSignal, parseConnectString, positiveInteger } from './validate.js';
 import type { AuthInfo, SessionOptions } from './session-options.js';
 import { nativeTransport } from './zk-client.js';
-import { openHandle } from './session-open.js';
+import { KeepAlive } from './keep-alive.js';
+import { openSession } from './session-open.js';
 import type { Transport, ZkHandle } from './zk-handle.js';
 
 export type SessionState = 'connecting' | 'connected' | 'suspended' | 'reconnected' | 'expired' | 'closed';
@@ -59,8 +60,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #epoch = 0;
   #opening: Promise<ZkHandle> | undefined;
   readonly #deleting = new Map<string, Promise<void>>();
-  /** Terms that need fresh evidence of contact, per epoch, and the one timer that keeps it fresh. */
-  #keepAlive = { epoch: 0, users: 0, timer: undefined as ReturnType<Clock['setTimeout']> | undefined };
+  /** The keep-alive of the current epoch, once a term asked for one. */
+  #keepAlive: KeepAlive | undefined;
   /** Aborted by close(): ends an opening's back-off and every wait for a reconnection at once. */
   readonly #closing = new AbortController();
 
@@ -169,35 +170,13 @@ export class Session extends EventEmitter<SessionEvents> {
    * When the handle is connected already the request is sent before this returns.
    */
   retrying<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { epoch?: number; signal?: AbortSignal; retries?: number } = {}): Promise<T> {
-    const retries = options.retries ?? this.#retry.retries ?? 10;
-    // The usual case, first: the handle is connected, so one attempt goes out now, with none of the
-    // backoff machinery; only a failure worth retrying goes on to p-retry (with one attempt used).
-    const live = this.#liveHandle(options.epoch ?? this.#epoch);
-    if (!live || options.signal?.aborted) return this.#withBackoff(what, operation, options, retries);
-    let first: Promise<T>;
-    try {
-      first = operation(live);
-    } catch (error) {
-      first = Promise.reject(error);
-    }
-    return first.catch((error: unknown) => {
-      if (!isRetryable(error) || retries < 1) throw error;
-      this.#log.debug(`${what} failed, retrying`, { error: (error as Error).message });
-      return this.#withBackoff(what, operation, options, retries - 1);
+    return retryOnHandle(what, operation, {
+      live: () => this.#liveHandle(options.epoch ?? this.#epoch),
+      attach: () => this.#attach(options.epoch, options.signal),
+      policy: { ...this.#retry, ...(options.retries === undefined ? {} : { retries: options.retries }) },
+      signal: options.signal,
+      logger: this.#log,
     });
-  }
-
-  #withBackoff<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { epoch?: number; signal?: AbortSignal }, retries: number): Promise<T> {
-    const { epoch, signal } = options;
-    return retry(
-      what,
-      () => {
-        const live = this.#liveHandle(epoch ?? this.#epoch);
-        if (live) return operation(live);
-        return this.#attach(epoch, signal).then(operation);
-      },
-      { ...this.#retry, retries, signal, logger: this.#log, retryIf: isRetryable },
-    );
   }
 
   /**
@@ -221,42 +200,15 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * Keeps the evidence of contact of `epoch` fresh (the base of every lease) while somebody needs
-   * it: one cheap read every third of the session timeout, for the whole session, however many
-   * terms run on it (the C client's own pings are invisible to JavaScript). Returns the release.
-   * A thousand leaders on one shared session cost one read per T/3, not a thousand. @internal
+   * Keeps the evidence of contact of `epoch` fresh while a term needs it: see KeepAlive.
+   * Returns the release. @internal
    */
   keepAlive(epoch: number): () => void {
-    const keep = this.#keepAlive;
-    if (keep.epoch !== epoch) {
-      this.clock.clearTimeout(keep.timer);
-      this.#keepAlive = { epoch, users: 0, timer: undefined };
+    if (this.#keepAlive?.epoch !== epoch) {
+      this.#keepAlive?.stop();
+      this.#keepAlive = new KeepAlive(epoch, this.clock, () => this.negotiatedTimeout, (e) => this.#liveHandle(e));
     }
-    const current = this.#keepAlive;
-    current.users += 1;
-    if (current.timer === undefined) this.#scheduleKeepAlive(current);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      current.users -= 1;
-      if (current.users === 0) {
-        this.clock.clearTimeout(current.timer);
-        current.timer = undefined;
-      }
-    };
-  }
-
-  #scheduleKeepAlive(keep: { epoch: number; users: number; timer: ReturnType<Clock['setTimeout']> | undefined }): void {
-    const every = Math.max(10, Math.floor(this.negotiatedTimeout / 3));
-    keep.timer = this.clock.setTimeout(() => {
-      if (keep.users === 0 || this.#keepAlive !== keep || !this.isCurrent(keep.epoch)) return void (keep.timer = undefined);
-      this.#scheduleKeepAlive(keep);
-      // Its reply is the evidence (lastContact); a failure shows up as state changes and, failing
-      // those, as leases running out.
-      const live = this.#liveHandle(keep.epoch);
-      live?.exists('/').catch(() => undefined);
-    }, every);
+    return this.#keepAlive.hold();
   }
 
   /** Closes the session; the server deletes its ephemeral nodes at once. Idempotent. */
@@ -264,7 +216,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.#state === 'closed') return;
     const client = this.#client;
     this.#transition('closed');
-    this.clock.clearTimeout(this.#keepAlive.timer);
+    this.#keepAlive?.stop();
     this.#closing.abort(new ClosedError('session'));
     client?.close();
     this.removeAllListeners();
@@ -308,56 +260,40 @@ export class Session extends EventEmitter<SessionEvents> {
     });
   }
 
-  /**
-   * Opens a new session. A handle that dies before it connects (the binding's spin guard) is
-   * replaced, with backoff, within `connectTimeout`; anything else ends the opening at once.
-   */
+  /** Opens a new session (lib/session-open.ts), routing the new handle's events here from the start. */
   async #open(): Promise<ZkHandle> {
     this.#transition('connecting');
-    const deadline = performance.now() + this.connectTimeout;
     try {
-      return await retry('open session', () => this.#openOnce(Math.max(1, deadline - performance.now())), {
-        retries: Infinity,
-        minTimeout: 50,
-        maxTimeout: 1000,
-        maxRetryTime: this.connectTimeout,
-        signal: this.#closing.signal,
+      const client = await openSession({
+        transport: this.#transport,
+        connect: this.connectString,
+        requestedTimeout: this.requestedTimeout,
+        connectTimeout: this.connectTimeout,
+        strict: this.#strict,
+        auth: this.#auth,
+        clock: this.clock,
+        closing: this.#closing.signal,
         logger: this.#log,
-        retryIf: (error) => error instanceof ClosedError && !this.#isClosed(),
+        isClosed: () => this.#isClosed(),
+        adopt: (handle) => {
+          this.#client = handle;
+          this.#epoch += 1;
+          handle.on('connecting', () => this.#onClientConnecting(handle));
+          handle.on('connected', () => this.#onClientConnected(handle));
+          handle.on('closed', (code) => this.#onClientClosed(handle, code));
+        },
+        abandon: (handle) => {
+          if (this.#client === handle) this.#client = undefined;
+        },
       });
+      this.#log.info('session connected', { sessionId: client.sessionId, timeout: client.negotiatedTimeout });
+      this.#transition(client.connected ? 'connected' : 'suspended');
+      return client;
     } catch (error) {
       if (this.#isClosed()) throw new ClosedError('session');
       this.#transition('expired');
-      throw error instanceof ClosedError ? new UnreachableError(this.connectString, this.connectTimeout, { cause: error }) : error;
+      throw error;
     }
-  }
-
-  async #openOnce(timeoutMs: number): Promise<ZkHandle> {
-    const client = await openHandle({
-      transport: this.#transport,
-      connect: this.connectString,
-      requestedTimeout: this.requestedTimeout,
-      connectTimeout: this.connectTimeout,
-      strict: this.#strict,
-      auth: this.#auth,
-      clock: this.clock,
-      timeoutMs,
-      closing: this.#closing.signal,
-      // Routed before the handle connects, so that no state change of it is missed.
-      adopt: (handle) => {
-        this.#client = handle;
-        this.#epoch += 1;
-        handle.on('connecting', () => this.#onClientConnecting(handle));
-        handle.on('connected', () => this.#onClientConnected(handle));
-        handle.on('closed', (code) => this.#onClientClosed(handle, code));
-      },
-      abandon: (handle) => {
-        if (this.#client === handle) this.#client = undefined;
-      },
-    });
-    this.#log.info('session connected', { sessionId: client.sessionId, timeout: client.negotiatedTimeout });
-    this.#transition(client.connected ? 'connected' : 'suspended');
-    return client;
   }
 
   #onClientConnecting(client: ZkHandle): void {

@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from './clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError } from './errors.js';
+import { buryOldSession, rawOps } from './zk-client-quirks.js';
 import {
   EXPIRED_STATE,
   type Acl,
@@ -287,47 +288,13 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     const error = code === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`);
     for (const fail of [...this.#pending]) fail(error);
     // Not closed by us: the server may still hold the session (see buryOldSession).
-    if (code !== 0 && !this.#isTwin) void buryOldSession(this.connectString, this.#sessionId, this.#password, this.#clock);
+    if (code !== 0 && !this.#isTwin) {
+      const connect = this.connectString;
+      const clock = this.#clock;
+      void buryOldSession((session) => new ZkClient({ connect, sessionTimeout: 4000, session, clock }, true), this.#sessionId, this.#password);
+    }
     this.emit('closed', code);
   }
-}
-
-/**
- * The binding's spin guard (`response_counter_limit` above) closes a handle with -112 while the
- * server may still hold the session and our ephemeral nodes, which would then block successors
- * until the session timeout. The spin it was made for is fixed by lib/native's patch, and this
- * has not been seen since (0 in 1001 stress cycles and three 10-minute chaos runs); as the last
- * resort it stays: after any close we did not ask for, we attach a twin handle to the old
- * session and close it, so the server ends the session and deletes its nodes at once. If the
- * session had really expired, the attach is refused and nothing changes. Bounded: three attempts.
- */
-async function buryOldSession(connect: string, id: string, password: string, clock: Clock): Promise<void> {
-  if (!id || id === '0' || password.length !== 32) return;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    let twin: ZkClient;
-    try {
-      twin = new ZkClient({ connect, sessionTimeout: 4000, session: { id, password }, clock }, true);
-    } catch {
-      return;
-    }
-    const outcome = await new Promise<'connected' | 'closed' | 'timeout'>((resolve) => {
-      const timer = setTimeout(() => resolve('timeout'), BURY_WAIT_MS);
-      timer.unref();
-      twin.once('connected', () => (clearTimeout(timer), resolve('connected')));
-      twin.once('closed', () => (clearTimeout(timer), resolve('closed')));
-    });
-    twin.close();
-    if (outcome !== 'closed' || twin.closeCode === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
-  }
-}
-const BURY_WAIT_MS = 5000;
-
-/** The addon object under the wrapper, when this version of the binding has one with every request; else the wrapper. */
-function rawOps(wrapper: NativeHandle): NativeOps {
-  const raw = (wrapper as unknown as { native?: Partial<NativeOps> }).native;
-  const names: Array<keyof NativeOps> = ['a_create', 'a_get', 'aw_get', 'a_exists', 'aw_exists', 'a_get_children', 'aw_get_children', 'a_delete_', 'a_set', 'a_sync'];
-  return raw && names.every((name) => typeof raw[name] === 'function') ? (raw as NativeOps) : wrapper;
 }
 
 /** Watch callbacks also receive session events (type -1) on every state change: those are not node events. */

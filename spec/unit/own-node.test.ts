@@ -64,3 +64,37 @@ test('the step-down request keeps the participant data that listParticipants sho
   const after = JSON.parse(withStepDownRequest(before, 'ops@host', new Date(0)).toString()) as Record<string, unknown>;
   expect(after).toEqual({ id: 'p1', host: 'h', pid: 7, startedAt: 'now', data: { shard: 3 }, stepDown: { requestedAt: new Date(0).toISOString(), by: 'ops@host' } });
 });
+
+test('a data change followed by a deletion before the watch is re-armed still ends the term (the re-arming read finds no node)', async () => {
+  memory = new MemoryZooKeeper({ autoStep: false });
+  const settleAll = (): Promise<number> => memory.settle();
+  const session = memory.session();
+  sessions.push(session);
+  const connecting = session.connected();
+  await settleAll();
+  await connecting;
+  const leader = new Election(PATH, { connect: session, id: 'leader' });
+  elections.push(leader);
+  const starting = leader.start();
+  await settleAll();
+  await starting;
+  const term = leader.leadership!;
+  const operator = memory.session();
+  sessions.push(operator);
+  const opConnecting = operator.connected();
+  await settleAll();
+  await opConnecting;
+  // A step-down request lands (the watch fires 'changed'), and the node is deleted before the
+  // leader re-arms its watch: no 'deleted' event will ever come for it.
+  const written = operator.retrying('request', (handle) => handle.setData(leader.node!, withStepDownRequest(Buffer.from('{}'), 'test')));
+  while (!memory.pendingLabels.some((label) => label.startsWith('watch'))) if (!memory.step()) await new Promise((r) => setTimeout(r, 1));
+  memory.deleteNode(leader.node!);
+  await settleAll();
+  await written;
+  expect(term.isLeader).toBe(false);
+  expect(['node-deleted', 'step-down']).toContain((term.signal.reason as { reason: string }).reason);
+  // This server delivers only when stepped: close here, stepping, rather than in afterEach.
+  const closing = Promise.all([...elections.splice(0).map((e) => e.close()), ...sessions.splice(0).map((x) => x.close())]);
+  await settleAll();
+  await closing;
+});
