@@ -84,10 +84,7 @@ async function ensurePlaced(host: CampaignHost): Promise<Placement> {
   const placement = newPlacement(host.parent, epoch);
   // Held before the create is sent: close() at any await below finds it and releases it.
   host.adopt(placement);
-  const onOwnNode = (event: WatchEvent): void => {
-    if (event.type === 'deleted') placement.gone = true;
-    host.onOwnNode(placement, event);
-  };
+  const onOwnNode = (event: WatchEvent): void => host.onOwnNode(placement, event);
   await placeNode(host.session, placement, host.options.payload, { logger: host.logger, acl: host.options.acl, signal: host.signal, onOwnNode });
   host.logger.info('candidate node created', { node: placement.path, token: placement.token?.toString() });
   return placement;

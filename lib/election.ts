@@ -17,7 +17,7 @@ import { ClosedError, type LeadershipLostError, ZkElectionError } from './errors
 import { registerForExit } from './exit-hook.js';
 import { Leadership } from './leadership.js';
 import { withContext, type Logger } from './logger.js';
-import { sessionOptionsOf, validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './options.js';
+import { validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './options.js';
 import { readLeader, readParticipants, type Participant } from './participants.js';
 import { LeaderEvents } from './observe.js';
 import type { Session, SessionState } from './session.js';
@@ -173,7 +173,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   /** The whole life of a started candidate; never rejects. */
   async #run(): Promise<void> {
     try {
-      const { session, owned } = await resolveSession(this.#options.connect, sessionOptionsOf(this.#options, this.#stop.signal));
+      const { session, owned } = await resolveSession(this.#options.connect, { ...this.#options, signal: this.#stop.signal });
       this.#session = session;
       this.#owned = owned;
       session.on('state', this.#onSessionState);

@@ -213,6 +213,4 @@ export class Leadership {
     const expired = !session.isCurrent(epoch) || silentFor >= session.negotiatedTimeout;
     this.end(expired ? 'session-expired' : 'connection-suspended', `no contact with ZooKeeper for ${Math.round(silentFor)} ms`);
   }
-
-
 }

@@ -105,10 +105,7 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
       if (state === 'reconnected' || state === 'connected' || state === 'expired') this.#wake?.();
     };
     try {
-      ({ session, owned } = await resolveSession(this.#options.connect, {
-        ...pick(this.#options, ['connectTimeout', 'sessionTimeout', 'auth', 'logger']),
-        signal: this.#stop.signal,
-      }));
+      ({ session, owned } = await resolveSession(this.#options.connect, { ...this.#options, signal: this.#stop.signal }));
       session.on('state', onState);
       while (!this.#stop.signal.aborted) {
         let woken!: () => void;
@@ -165,12 +162,6 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
 
 function sameLeader(a: Participant | undefined, b: Participant | undefined): boolean {
   return a?.node === b?.node;
-}
-
-function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Partial<Pick<T, K>> {
-  const picked: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (object[key] !== undefined) picked[key] = object[key];
-  return picked;
 }
 
 /**

@@ -3,7 +3,7 @@ import { DataTooLargeError, InvalidArgumentError } from './errors.js';
 import type { Leadership, SuspendedPolicy } from './leadership.js';
 import type { Logger } from './logger.js';
 import type { RetryPolicy } from './retry.js';
-import type { AuthInfo, Session, SessionOptions } from './session.js';
+import type { AuthInfo, Session } from './session.js';
 import type { Acl } from './zk-handle.js';
 import { optionalSignal, optionalTimeout, positiveInteger, validateElectionPath } from './validate.js';
 
@@ -153,17 +153,4 @@ export function validateElectionOptions(path: string, options: ElectionOptions):
   const valid = validateCandidateOptions(path, options);
   if (options.drain !== undefined && typeof options.drain !== 'function') throw new InvalidArgumentError('Expected `drain` to be a function');
   return { ...valid, requeue: options.requeue ?? true, drain: options.drain };
-}
-
-/** The options of a session an election opens for itself. */
-export function sessionOptionsOf(options: ValidatedCandidateOptions, signal: AbortSignal): Omit<SessionOptions, 'connect'> {
-  const { sessionTimeout, connectTimeout, auth, logger, retry } = options;
-  return {
-    ...(sessionTimeout === undefined ? {} : { sessionTimeout }),
-    ...(connectTimeout === undefined ? {} : { connectTimeout }),
-    ...(auth === undefined ? {} : { auth }),
-    ...(logger === undefined ? {} : { logger }),
-    ...(retry === undefined ? {} : { retry }),
-    signal,
-  };
 }

@@ -14,6 +14,7 @@ export function ownNodeChanged(session: Session, placement: Placement, event: Wa
   // Looked up at every event: a candidate that was waiting at the first one may lead by the next.
   const term = target.term();
   if (event.type === 'deleted') {
+    placement.gone = true;
     term?.end('node-deleted', 'our candidate node was deleted');
     target.wake();
     return;
@@ -29,7 +30,6 @@ export function ownNodeChanged(session: Session, placement: Placement, event: Wa
       // The node went between the change and this read: the watch that would have told us of the
       // deletion was the one this change used up, so this read is how we learn it.
       if ((error as { code?: string }).code !== 'NO_NODE') return; // the session is over: its state tells
-      placement.gone = true;
       ownNodeChanged(session, placement, { type: 'deleted', path: event.path }, target);
     },
   );

@@ -1,8 +1,9 @@
 /**
- * The only importer of p-retry. Two uses, one shape: an operation on a session retried through
- * connection loss (Session.retrying), and an election's start-over after its session expired or
- * its node vanished (Election). What is worth another attempt is decided by the caller's
- * `retryIf`, never by p-retry's defaults.
+ * The only importer of p-retry. Three uses, one shape: an operation on a session retried through
+ * connection loss (Session.retrying), a campaign's start-over after its session expired or its
+ * node vanished (campaign.ts), and a session's opening while handles die before connecting
+ * (session-open.ts). What is worth another attempt is decided by the caller's `retryIf`, never by
+ * p-retry's defaults.
  */
 import pRetry from 'p-retry';
 import { isRetryable } from './errors.js';
@@ -11,11 +12,11 @@ import type { ZkHandle } from './zk-handle.js';
 
 /** Bounded backoff between attempts. */
 export interface RetryPolicy {
-  /** Attempts after the first. @default 5 for one operation; Infinity for an election's start-over */
+  /** Attempts after the first. @default 10 for an operation on a session (SessionOptions.retry); Infinity for an election's start-over */
   retries?: number;
-  /** First delay, ms. @default 50 */
+  /** First delay, ms. @default 20 for an operation on a session; 50 for an election's start-over */
   minTimeout?: number;
-  /** Largest delay, ms. @default 2000 */
+  /** Largest delay, ms. @default 1000 for an operation on a session; 2000 for an election's start-over */
   maxTimeout?: number;
   /** Total time budget in ms. @default Infinity */
   maxRetryTime?: number;

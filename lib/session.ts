@@ -303,14 +303,14 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #onClientConnected(client: ZkHandle): void {
-    // The first connection is announced by #openOnce once credentials are added.
+    // The first connection is announced by #open once openSession has added the credentials.
     if (client !== this.#client || this.#state !== 'suspended') return;
     this.#log.info('session reconnected', { sessionId: client.sessionId });
     this.#transition('reconnected');
   }
 
   #onClientClosed(client: ZkHandle, code: number): void {
-    // While opening, #openOnce decides what a closed handle means.
+    // While opening, openSession decides what a closed handle means.
     if (client !== this.#client || this.#state === 'closed' || this.#state === 'connecting') return;
     this.#log.warn('session expired', { sessionId: client.sessionId, code });
     this.#client = undefined;

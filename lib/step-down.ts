@@ -57,12 +57,7 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   optionalSignal('signal', options.signal);
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
-  const { session, owned } = await resolveSession(options.connect, {
-    ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }),
-    ...(options.auth === undefined ? {} : { auth: options.auth }),
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-    signal,
-  });
+  const { session, owned } = await resolveSession(options.connect, { ...options, signal });
   try {
     const { target, leader } = await session.retrying('find participant', (handle) => findTarget(handle, path, options.id, force), { signal });
     if (force) {

@@ -90,6 +90,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   #closeCode: number | undefined;
   #lastContact: number;
   #pending = new Set<(error: Error) => void>();
+  /** When the handle last started (re)connecting: the earliest our connect request can have gone out. */
+  #connectingSince: number;
 
   /** A twin attached only to close an old session (buryOldSession) buries nothing itself. */
   readonly #isTwin: boolean;
@@ -228,7 +230,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   close(): void {
     if (this.#closed) return;
     this.#sessionId = this.#native.client_id;
-    // Mark first: the native close may call back synchronously into #onClose and pending completions.
+    // The binding emits 'close' (code 0) from inside close(), which runs #onClose and fails what is
+    // pending; the call below only covers a binding that does not.
     this.#native.close();
     this.#onClose(0);
   }
@@ -262,8 +265,6 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   #noteContact(sentAt: number): void {
     if (sentAt > this.#lastContact) this.#lastContact = sentAt;
   }
-
-  #connectingSince = 0;
 
   #onConnecting(): void {
     if (this.#closed) return;
