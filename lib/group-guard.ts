@@ -83,7 +83,7 @@ export interface GroupGuard {
  * Reads the guard clock: centiseconds of CLOCK_BOOTTIME, as /proc/uptime shows it (truncated).
  * @internal
  */
-export function guardClockNow(): number {
+function guardClockNow(): number {
   const match = /^(\d+)\.(\d\d)\s/.exec(readFileSync(UPTIME, 'utf8'));
   if (!match) throw new Error(`unexpected ${UPTIME} contents`);
   return Number(match[1]) * 100 + Number(match[2]);
@@ -94,7 +94,7 @@ export function guardClockNow(): number {
  * stopped between the two reads, the monotonic reading would be later and the result earlier.
  * @internal
  */
-export function toGuardClock(at: number): number {
+function toGuardClock(at: number): number {
   const boot = guardClockNow();
   const left = at - monotonicNow();
   return Math.max(0, boot + Math.floor(left / 10));

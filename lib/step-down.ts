@@ -8,11 +8,11 @@
  * session, then tells it.
  */
 import { abortReason, combineSignals } from './abort.js';
-import { NoLeaderError, NoParticipantError, NotLeaderError, type ZkElectionError } from './errors.js';
+import { NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError, type ZkElectionError } from './errors.js';
 import type { Logger } from './logger.js';
 import { observeLeader } from './observe.js';
 import { readParticipants, type Participant } from './participants.js';
-import type { Session } from './session.js';
+import { defaultConnectString, type Session } from './session.js';
 import { resolveSession } from './resolve-session.js';
 import type { AuthInfo } from './session-options.js';
 import { withStepDownRequest } from './step-down-request.js';
@@ -57,7 +57,12 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   optionalSignal('signal', options.signal);
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
-  const { session, owned } = await resolveSession(options.connect, { ...options, signal });
+  const { session, owned } = await resolveSession(options.connect, { ...options, signal }).catch((error: unknown) => {
+    // The time ran out before ZooKeeper answered at all: that is an unreachable ensemble, not a
+    // leader that would not step down (the caller's advice differs: check the ensemble, not --force).
+    if (signal.aborted && !options.signal?.aborted) throw new UnreachableError(typeof options.connect === 'string' ? options.connect : defaultConnectString(), timeout, { cause: error });
+    throw error;
+  });
   try {
     const { target, leader } = await session.retrying('find participant', (handle) => findTarget(handle, path, options.id, force), { signal });
     if (force) {

@@ -29,18 +29,31 @@ export async function buryOldSession(open: (session: { id: string; password: str
     } catch {
       return;
     }
-    const outcome = await new Promise<'connected' | 'closed' | 'timeout'>((resolve) => {
-      const timer = setTimeout(() => resolve('timeout'), BURY_WAIT_MS);
-      timer.unref();
-      twin.once('connected', () => (clearTimeout(timer), resolve('connected')));
-      twin.once('closed', () => (clearTimeout(timer), resolve('closed')));
-    });
-    twin.close();
-    if (outcome !== 'closed' || twin.closeCode === 0) return;
+    const { outcome, closeCode } = await closeTwin(twin, BURY_WAIT_MS);
+    if (outcome !== 'closed' || closeCode === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt).unref());
   }
 }
 const BURY_WAIT_MS = 5000;
+
+/**
+ * Waits (at most `waitMs`) until a handle attached to an existing session connects (the server
+ * handed the session to it) or is refused (the session is gone: `closeCode` says how), then closes
+ * it: the server then ends the session, if it still had it. The one way to end a session whose
+ * own handle cannot be used: burying one (above), and expiring one on purpose in tests
+ * (zk-election/testing's expireSession).
+ */
+export async function closeTwin(twin: BuryHandle, waitMs: number): Promise<{ outcome: 'connected' | 'closed' | 'timeout'; closeCode: number | undefined }> {
+  const outcome = await new Promise<'connected' | 'closed' | 'timeout'>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), waitMs);
+    timer.unref();
+    twin.once('connected', () => (clearTimeout(timer), resolve('connected')));
+    twin.once('closed', () => (clearTimeout(timer), resolve('closed')));
+  });
+  const { closeCode } = twin;
+  twin.close();
+  return { outcome, closeCode };
+}
 
 /** The addon object under the wrapper, when this version of the binding has one with every request; else the wrapper. */
 export function rawOps<Ops extends object>(wrapper: Ops): Ops {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type LocalEnsemble } from '../testing/index.js';
 import { readParticipants, type Participant } from '../participants.js';
 import { Session } from '../session.js';
-import { signalGroup, spawnClean, stopProcess } from '../spawn-clean.js';
+import { spawnClean, stopProcess } from '../spawn-clean.js';
 import { parse } from './args.js';
 import { participantsTable } from './format.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
@@ -172,11 +172,11 @@ class Demo {
     const exits = [...this.#children.values()].map(async (child) => {
       if (child.pid === undefined) return;
       const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      // `run` stops its command on SIGTERM; SIGKILL if it takes longer. Then whatever is left of
-      // its group (its command), as a crashed machine would lose it.
+      // `run` stops its command on SIGTERM; SIGKILL if it takes longer, and then its group guard
+      // kills the command's process group (a group of its own, not the participant's).
       await stopProcess(child.pid, exited, { graceMs: 5000 });
-      signalGroup(child.pid, 'SIGKILL');
-    });    await Promise.all(exits);
+    });
+    await Promise.all(exits);
     this.#children.clear();
     await this.#observer?.close();
     await this.#ensemble?.stop();

@@ -9,7 +9,29 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-export const EXIT = { OK: 0, NO_LEADER: 1, FAILURE: 1, USAGE: 2, UNREACHABLE: 3 } as const;
+/** The documented exit codes. NOT_STEPPED_DOWN: `step-down` waited out --timeout without another leader. */
+export const EXIT = { OK: 0, NO_LEADER: 1, FAILURE: 1, USAGE: 2, UNREACHABLE: 3, NOT_STEPPED_DOWN: 4 } as const;
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM as an AbortSignal for a command that runs until interrupted; `dispose`
+ * removes the handlers. `once`: the first signal also removes them, so that a second Ctrl-C ends a
+ * command stuck on its way out; without it the handlers stay until `dispose`, so that a second
+ * Ctrl-C cannot cut a clean-up short.
+ */
+export function interruption(options: { once: boolean }): { signal: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    if (options.once) dispose();
+    stop.abort();
+  };
+  const dispose = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { signal: stop.signal, dispose };
+}
 
 /** Bad usage, reported as one line and exit code 2. */
 export class UsageError extends Error {

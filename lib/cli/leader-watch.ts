@@ -6,21 +6,17 @@
  */
 import { observeLeader, type ObserveLeaderOptions } from '../observe.js';
 import { participantToJson } from '../participants.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, interruption, type CliIo } from './io.js';
 
 export async function watchLeader(path: string, options: Omit<ObserveLeaderOptions, 'signal'>, io: CliIo, json: boolean): Promise<number> {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupted = interruption({ once: true });
   try {
-    for await (const leader of observeLeader(path, { ...options, signal: stop.signal })) {
+    for await (const leader of observeLeader(path, { ...options, signal: interrupted.signal })) {
       if (json) io.stdout.write(`${JSON.stringify(leader ? participantToJson(leader) : null)}\n`);
       else io.stdout.write(`${leader?.id ?? '-'}\n`);
     }
     return EXIT.OK;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupted.dispose();
   }
 }

@@ -15,6 +15,7 @@ import { monotonicNow } from '../clock.js';
 import { openGroupGuard, type GroupGuard } from '../group-guard.js';
 import type { Leadership } from '../leadership.js';
 import { signalGroup, spawnClean } from '../spawn-clean.js';
+import { settlesWithin } from '../wait.js';
 import type { LeasePlan } from './run-lease.js';
 import type { cliLogger } from './io.js';
 
@@ -37,7 +38,7 @@ export interface LeasedCommandOptions {
 type Phase = 'running' | 'stopping' | 'killed' | 'done';
 
 export class LeasedCommand {
-  readonly child: ChildProcess;
+  readonly #child: ChildProcess;
   /** The command's pid, which is also its process group id; undefined if it could not start. */
   readonly pgid: number | undefined;
   /** The command's exit status (128 + signal number when killed; 127 when it could not start). */
@@ -68,16 +69,16 @@ export class LeasedCommand {
     const [file, ...args] = options.command;
     // Through spawnClean: the command must not inherit our ZooKeeper socket (the C client sets no
     // CLOEXEC). Its own process gets SIGKILL from the kernel if we die; the guard takes its group.
-    this.child = spawnClean(file!, args, { stdio: 'inherit', env: options.env, dieWithParent: 'SIGKILL', detached: true });
-    this.pgid = this.child.pid;
+    this.#child = spawnClean(file!, args, { stdio: 'inherit', env: options.env, dieWithParent: 'SIGKILL', detached: true });
+    this.pgid = this.#child.pid;
     if (this.pgid !== undefined) this.#guard?.watch(this.pgid);
     else this.#guard?.dismiss();
     this.exited = new Promise((resolve) => {
-      this.child.once('error', (error) => {
+      this.#child.once('error', (error) => {
         this.#log.error('command failed to start', { error: error.message });
         resolve(127);
       });
-      this.child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
+      this.#child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
     });
     void this.#guard?.gone.then(({ fired }) => this.#onGuardGone(fired));
     this.#schedule();
@@ -107,7 +108,8 @@ export class LeasedCommand {
 
   /**
    * SIGTERM to the group now, SIGKILL after the grace or at the kill time, whichever comes first;
-   * resolves once the group is empty (its guard is then dismissed). Idempotent.
+   * resolves once the group is empty (its guard is then dismissed) and the command's exit is known.
+   * Bounded: a group stuck in the kernel after SIGKILL is logged and waited for no longer. Idempotent.
    */
   stop(why: string): Promise<void> {
     this.#stopped ??= this.#stop(why);
@@ -127,6 +129,8 @@ export class LeasedCommand {
     clearTimeout(this.#timer);
     // Only now: a guard dismissed earlier would leave what is left of the group unguarded.
     this.#guard?.dismiss();
+    // An empty group means our child has exited; its 'exit' event is at most a tick away.
+    await settlesWithin(this.exited, KILL_WAIT_MS);
   }
 
   async #whileGroupLives(): Promise<void> {

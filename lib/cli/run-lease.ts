@@ -17,15 +17,15 @@
  */
 
 /** `run` confirms leadership (and so renews its lease) every this fraction of T. */
-export const CONFIRM_FRACTION = 0.1;
+const CONFIRM_FRACTION = 0.1;
 /** Confirmations no closer than this, whatever T. */
-export const MIN_CONFIRM_MS = 50;
+const MIN_CONFIRM_MS = 50;
 /** Default --grace, as a fraction of T. */
-export const DEFAULT_GRACE_FRACTION = 0.3;
+const DEFAULT_GRACE_FRACTION = 0.3;
 /** Default --lease-margin, as a fraction of T: the library's own default. */
-export const DEFAULT_MARGIN_FRACTION = 0.1;
+const DEFAULT_MARGIN_FRACTION = 0.1;
 /** SIGKILL goes out this long before the deadline (at most half the margin). */
-export const MAX_KILL_LEAD_MS = 100;
+const MAX_KILL_LEAD_MS = 100;
 
 export interface LeasePlan {
   /** T, ms. */
@@ -46,7 +46,7 @@ export function defaultLeaseMargin(sessionTimeout: number): number {
   return Math.round(sessionTimeout * DEFAULT_MARGIN_FRACTION);
 }
 
-export function confirmInterval(sessionTimeout: number): number {
+function confirmInterval(sessionTimeout: number): number {
   return Math.max(MIN_CONFIRM_MS, Math.round(sessionTimeout * CONFIRM_FRACTION));
 }
 

@@ -31,7 +31,7 @@ export const SESSION_STATES = Object.keys({
 } satisfies Record<SessionState, true>) as SessionState[];
 
 /** `zk_election_queue_position` when we are in no queue: joining, rejoining, stopped. */
-export const NOT_QUEUED = -1;
+const NOT_QUEUED = -1;
 
 /** How long a scrape may wait for the listing that makes the queue position exact. */
 const LISTING_BOUND_MS = 2000;

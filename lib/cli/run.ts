@@ -16,7 +16,7 @@ import { Election } from '../election.js';
 import { canGuard } from '../group-guard.js';
 import { monotonicNow } from '../clock.js';
 import type { Leadership, SuspendedPolicy } from '../leadership.js';
-import { authOption, connectOption, listenOption, msOption, parse, requirePath, type Parsed } from './args.js';
+import { listenOption, msOption, parse, requirePath, sessionOptions, type Parsed } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
 import { Confirmations } from './confirmations.js';
 import { LeasedCommand } from './leased-command.js';
@@ -67,9 +67,11 @@ interface RunConfig {
   path: string;
   command: string[];
   suspendedPolicy: SuspendedPolicy;
-  /** --grace as given; undefined for the default. */
-  grace: number | undefined;
-  leaseMargin: number;
+  /**
+   * T, M and the grace that fits, decided once: T is the one asked for, since the library refuses a
+   * session whose granted timeout differs (strictSessionTimeout).
+   */
+  plan: LeasePlan;
   once: boolean;
 }
 
@@ -94,23 +96,29 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (format !== 'text' && format !== 'json') throw new UsageError('--log-format expects text or json');
   const sessionTimeout = msOption(parsed, 'session-timeout', 10_000);
   const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
-  const auth = authOption(parsed, io.env);
   const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
   const metricsAt = listenOption(parsed, 'metrics');
-  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), grace, leaseMargin, once: Boolean(parsed.values.once) };
+  const plan = planLease(sessionTimeout, leaseMargin, grace);
+  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), plan, once: Boolean(parsed.values.once) };
   const log = cliLogger(io, format);
+  if (plan.shortenedFrom !== undefined) {
+    log.warn(`--grace ${plan.shortenedFrom} ms does not fit in the lease; using ${plan.grace} ms`, {
+      sessionTimeoutMs: plan.sessionTimeout,
+      leaseMarginMs: plan.leaseMargin,
+      confirmEveryMs: plan.confirmEvery,
+      killLeadMs: plan.killLead,
+    });
+  }
   // The supervisor drains each term (stops its command) before the library releases our node.
   let supervisor: Supervisor | undefined;
   const election = new Election(path, {
-    connect: connectOption(parsed, io.env),
+    ...sessionOptions(parsed, io.env),
     sessionTimeout,
-    connectTimeout: msOption(parsed, 'timeout', 10_000),
     leaseMargin,
     // A term that ends for any reason but our own resign or close (lost, strict, step-down) keeps
     // our node until its command's group is dead: no successor starts beside a stopping command.
     suspendedPolicy: config.suspendedPolicy,
     drain: (leadership) => supervisor?.drain(leadership),
-    ...(auth ? { auth } : {}),
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
     ...(parsed.values.verbose ? { logger: log } : {}),
   });
@@ -142,7 +150,6 @@ type Log = ReturnType<typeof cliLogger>;
 class Supervisor {
   #command: LeasedCommand | undefined;
   #stopping = false;
-  #warnedGrace = false;
   /** The current term's renewals. */
   #confirmations: Confirmations | undefined;
   #done!: (code: number) => void;
@@ -196,10 +203,9 @@ class Supervisor {
     if (previous) {
       this.log.info('waiting for the previous command to stop', { pid: previous.pgid });
       await previous.stop('re-elected while the previous command still runs');
-      await previous.exited;
       if (this.#stopping || !leadership.isLeader) return;
     }
-    const plan = this.#plan();
+    const { plan } = this.config;
     const command = new LeasedCommand({ command: this.config.command, env: this.#commandEnv(leadership, plan), leadership, plan, log: this.log });
     this.#command = command;
     this.log.info('elected; command started', {
@@ -212,22 +218,6 @@ class Supervisor {
     this.#confirmations = new Confirmations(leadership, plan.confirmEvery, () => command.renew());
     leadership.signal.addEventListener('abort', () => this.#onLost(leadership), { once: true });
     void command.exited.then((code) => this.#onCommandExit(leadership, command, code));
-  }
-
-  /** T as granted (the library insists on the one asked for), M as configured, and the grace that fits. */
-  #plan(): LeasePlan {
-    const sessionTimeout = this.election.session?.negotiatedTimeout ?? 0;
-    const plan = planLease(sessionTimeout, this.config.leaseMargin, this.config.grace);
-    if (plan.shortenedFrom !== undefined && !this.#warnedGrace) {
-      this.#warnedGrace = true;
-      this.log.warn(`--grace ${plan.shortenedFrom} ms does not fit in the lease; using ${plan.grace} ms`, {
-        sessionTimeoutMs: plan.sessionTimeout,
-        leaseMarginMs: plan.leaseMargin,
-        confirmEveryMs: plan.confirmEvery,
-        killLeadMs: plan.killLead,
-      });
-    }
-    return plan;
   }
 
   #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
@@ -266,7 +256,6 @@ class Supervisor {
     if (command?.leadership !== leadership) return;
     const reason = (leadership.signal.reason as { reason?: string } | undefined)?.reason ?? 'ended';
     await command.stop(`term over (${reason})`);
-    await command.exited;
   }
 
   async #onCommandExit(leadership: Leadership, command: LeasedCommand, code: number): Promise<void> {
@@ -287,10 +276,7 @@ class Supervisor {
     this.#stopping = true;
     this.log.info('shutting down', { why });
     const command = this.#command;
-    if (command) {
-      await command.stop(`shutting down (${why})`);
-      await command.exited;
-    }
+    await command?.stop(`shutting down (${why})`);
     await this.election.close();
     this.log.info('resigned and closed');
     this.#done(code);

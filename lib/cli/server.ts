@@ -6,7 +6,7 @@
 import { onAbort } from '../abort.js';
 import { startZooKeeper } from '../testing/index.js';
 import { parse } from './args.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, interruption, UsageError, type CliIo } from './io.js';
 
 export const SERVER_HELP = `Usage: zk-election server [--port P] [--servers 1|3]
 
@@ -36,10 +36,7 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port expects a port number, got "${String(parsed.values.port)}"`);
 
   // Handlers stay on until the end, so a second Ctrl-C while stopping cannot cut the clean-up short.
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = interruption({ once: false });
   // The JVM's handles are unref'd (a forgotten server must not hold a process open); this timer
   // keeps the process, and so the server, alive until it is stopped and cleaned up.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -58,7 +55,6 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
     return EXIT.OK;
   } finally {
     clearInterval(keepAlive);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }

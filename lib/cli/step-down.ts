@@ -33,8 +33,6 @@ Examples:
   zk-election step-down /jobs/payment-scheduler --id sched-1 --force
 `;
 
-export const EXIT_NOT_STEPPED_DOWN = 4;
-
 export async function stepDownCommand(argv: string[], io: CliIo): Promise<number> {
   const parsed = parse(argv, { id: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
   if (parsed.values.help) return void io.stdout.write(STEP_DOWN_HELP), EXIT.OK;
@@ -53,15 +51,10 @@ export async function stepDownCommand(argv: string[], io: CliIo): Promise<number
     else io.stdout.write(`${previous.id} stepped down; new leader ${next.id} token ${next.token}\n`);
     return EXIT.OK;
   } catch (error) {
-    if (!(error instanceof ZkElectionError)) throw error;
-    if (error.code === 'TIMEOUT') {
-      io.stderr.write(`zk-election: ${error.message}; the participant may be frozen or cut off: try --force\n`);
-      return EXIT_NOT_STEPPED_DOWN;
-    }
-    if (error.code === 'NO_LEADER' || error.code === 'NO_PARTICIPANT' || error.code === 'NOT_LEADER') {
-      io.stderr.write(`zk-election: ${error.message}\n`);
-      return EXIT.FAILURE;
-    }
-    throw error;
+    // Everything else (no leader, no such participant, not the leader: 1; unreachable: 3) is
+    // reported and mapped by main like any command's error.
+    if (!(error instanceof ZkElectionError && error.code === 'TIMEOUT')) throw error;
+    io.stderr.write(`zk-election: ${error.message}; the participant may be frozen or cut off: try --force [TIMEOUT]\n`);
+    return EXIT.NOT_STEPPED_DOWN;
   }
 }

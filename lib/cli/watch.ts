@@ -7,24 +7,21 @@ import { isRetryable, type ZkElectionError } from '../errors.js';
 import { participantToJson, readParticipants, type Participant } from '../participants.js';
 import { Session, type SessionOptions } from '../session.js';
 import { participantsLine, participantsTable } from './format.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, interruption, type CliIo } from './io.js';
 import type { ZkHandle } from '../zk-handle.js';
 
 export async function watchParticipants(path: string, options: SessionOptions, io: CliIo, json: boolean): Promise<number> {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { signal: stop, dispose } = interruption({ once: true });
   let session: Session | undefined;
   try {
-    session = await Session.connect({ ...options, signal: stop.signal });
-    while (!stop.signal.aborted) {
-      const changed = nextChange(session, stop.signal);
+    session = await Session.connect({ ...options, signal: stop });
+    while (!stop.aborted) {
+      const changed = nextChange(session, stop);
       // Ctrl-C while reconnecting ends the view (exit 0); losing ZooKeeper for good is exit 3.
-      const client = await session.connected(stop.signal).then(
+      const client = await session.connected(stop).then(
         ({ handle }) => handle,
         (error: unknown) => {
-          if (stop.signal.aborted) return undefined;
+          if (stop.aborted) return undefined;
           throw error;
         },
       );
@@ -34,8 +31,7 @@ export async function watchParticipants(path: string, options: SessionOptions, i
       await changed.promise;
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    dispose();
     await session?.close();
   }
   return EXIT.OK;

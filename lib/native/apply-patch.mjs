@@ -44,7 +44,7 @@ function say(text) {
  * @param {string} diff
  * @returns {Map<string, Array<{ line: number; before: string[]; after: string[] }>>}
  */
-export function parsePatch(diff) {
+function parsePatch(diff) {
   const files = new Map();
   /** @type {Array<{ line: number; before: string[]; after: string[] }> | undefined} */
   let hunks;
@@ -81,7 +81,7 @@ export function parsePatch(diff) {
  * @param {string} source
  * @param {Array<{ line: number; before: string[]; after: string[] }>} hunks
  */
-export function applyHunks(source, hunks) {
+function applyHunks(source, hunks) {
   const lines = source.split('\n');
   let from = 0;
   for (const [index, hunk] of hunks.entries()) {
@@ -160,13 +160,16 @@ function buildPatched(dir) {
   if (!builtAddonIsPatched(dir)) throw new Error(`the rebuilt addon in ${dir} does not export ${PATCHES.map((p) => `${p.property} = ${p.value}`).join(', ')}`);
 }
 
-/** Remakes the C client's static library after its sources changed (make only recompiles what did). */
+/** Remakes the C client's static library from its sources as they are now (make only recompiles what changed). */
 function remakeCClient(dir) {
   const cdir = path.join(dir, C_CLIENT);
   say(`remaking the ZooKeeper C client in ${cdir}`);
   execFileSync('make', ['--no-print-directory', '--quiet'], { cwd: cdir, stdio: ['ignore', 'ignore', 'inherit'] });
-  // The addon links the static library without depending on it: make sure it is linked again.
-  fs.rmSync(path.join(dir, 'build', 'Release', 'zookeeper.node'), { force: true });
+  // The addon links the static library without depending on it (node-gyp's makefile lists only
+  // node-zk.o), so remove the linked addon, and its hard-linked copy, to make sure it is linked again.
+  for (const linked of [['Release', 'obj.target', 'zookeeper.node'], ['Release', 'zookeeper.node']]) {
+    fs.rmSync(path.join(dir, 'build', ...linked), { force: true });
+  }
 }
 
 function main() {
@@ -194,7 +197,10 @@ function main() {
   // Written only once every hunk of every patch applied: nothing half-patched is left behind.
   for (const target of changed) fs.writeFileSync(path.join(dir, target), /** @type {string} */ (sources.get(target)));
   if (changed.size === 0 && builtAddonIsPatched(dir)) return;
-  if ([...changed].some((target) => target.startsWith(`${C_CLIENT}/`))) remakeCClient(dir);
+  // Always, not only when this run patched a C file: an earlier run may have patched one and
+  // failed before make, and the addon's check constants live in its C++ side, so they cannot tell
+  // a stale static library. make recompiles only what changed.
+  remakeCClient(dir);
   buildPatched(dir);
   say(`the ${PACKAGE} addon is built with ${PATCHES.map((p) => p.file).join(', ')}`);
 }

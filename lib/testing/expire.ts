@@ -9,6 +9,7 @@ import { systemClock } from '../clock.js';
 import type { Session } from '../session.js';
 import { settlesWithin } from '../wait.js';
 import { ZkClient } from '../zk-client.js';
+import { closeTwin } from '../zk-client-quirks.js';
 import { ServerTimeoutError, TestingError } from './errors.js';
 
 export interface ExpireSessionOptions {
@@ -33,19 +34,9 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
     session.on('state', onState);
   });
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    await closeTwin(connect, credentials, session.negotiatedTimeout);
+    // Refused (the session is gone already) or no answer: the wait for the expiry below decides.
+    await closeTwin(new ZkClient({ connect, sessionTimeout: session.negotiatedTimeout, session: credentials, clock: systemClock }, true), 10_000);
     if (await settlesWithin(expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
   }
   throw new ServerTimeoutError(`session ${credentials.id} did not expire after ${attempts} attempts`);
-}
-
-async function closeTwin(connect: string, credentials: { id: string; password: string }, timeout: number): Promise<void> {
-  const twin = new ZkClient({ connect, sessionTimeout: timeout, session: credentials, clock: systemClock }, true);
-  const connected = new Promise<boolean>((resolve) => {
-    twin.once('connected', () => resolve(true));
-    twin.once('closed', () => resolve(false));
-  });
-  // Refused (the session is gone already) or no answer: the caller's wait for the expiry decides.
-  await Promise.race([connected, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref())]);
-  twin.close();
 }

@@ -102,3 +102,13 @@ describe('--metrics HOST:PORT', () => {
     expect(() => listen(value)).toThrow(`--metrics expects HOST:PORT (for example 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464; port 0: any free port), got "${value}"`);
   });
 });
+
+describe('step-down against an ensemble that does not answer', () => {
+  test('--timeout runs out while connecting: exit 3 (unreachable), not 4 (did not step down)', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused over and over.
+    const err: string[] = [];
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s) }, env: {} } as unknown as CliIo;
+    const code = await main(['step-down', '/x', '--connect', '127.0.0.1:1', '--timeout', '1500'], io);
+    expect({ code, stderr: err.join('') }).toEqual({ code: 3, stderr: expect.stringMatching(/cannot reach ZooKeeper at 127\.0\.0\.1:1 within 1500 ms.*\[UNREACHABLE\]/) });
+  });
+});
