@@ -11,9 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParticipantsResult } from './protocol.js';
 import { EPHEMERAL_SEQUENTIAL, RawClient } from './raw-client.js';
-import { killOnExit } from '../../lib/testing/host-exit.js';
-import { signalGroup, spawnClean, type SpawnCleanOptions } from '../../lib/spawn-clean.js';
-import { now, within } from './timing.js';
+import { runToExit } from './child-run.js';
 import { WorkerProcess } from './workers.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib', 'cli', 'main.js');
@@ -62,29 +60,20 @@ export async function participantsCli(connect: string, path: string, trials: num
 async function runCli(connect: string, path: string): Promise<CliSample> {
   const args = [CLI, 'participants', path, '--connect', connect, '--json'];
   const timed = existsSync(GNU_TIME);
-  // In a group of its own, so that a run past CLI_MS is killed whole: GNU time and the CLI under it.
-  const options: SpawnCleanOptions = { stdio: ['ignore', 'pipe', 'pipe'], detached: true };
-  const child = timed ? spawnClean(GNU_TIME, ['-v', process.execPath, ...args], options) : spawnClean(process.execPath, args, options);
-  const forget = child.pid === undefined ? () => {} : killOnExit(child.pid);
-  child.once('exit', forget);
-  const start = now();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
   let peakKiB = 0;
-  const poll = timed ? undefined : setInterval(() => (peakKiB = Math.max(peakKiB, vmHwm(child.pid))), 5);
-  const code = await within(new Promise<number | null>((resolve) => child.once('close', resolve)), CLI_MS, 'zk-election participants')
-    .catch((error: unknown) => {
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-      throw error;
-    })
-    .finally(() => clearInterval(poll));
-  const wallMs = now() - start;
-  const stderr = Buffer.concat(err).toString('utf8');
-  if (code !== 0) throw new Error(`zk-election participants exited with ${code}: ${stderr.slice(-500)}`);
+  // Killed as a group past CLI_MS: GNU time and the CLI under it.
+  const { wallMs, stdout, stderr } = await runToExit(timed ? GNU_TIME : process.execPath, timed ? ['-v', process.execPath, ...args] : args, {
+    timeoutMs: CLI_MS,
+    what: 'zk-election participants',
+    whileRunning: timed
+      ? undefined
+      : (child) => {
+          const poll = setInterval(() => (peakKiB = Math.max(peakKiB, vmHwm(child.pid))), 5);
+          return () => clearInterval(poll);
+        },
+  });
   if (timed) peakKiB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
-  const listed = (JSON.parse(Buffer.concat(out).toString('utf8')) as unknown[]).length;
+  const listed = (JSON.parse(stdout) as unknown[]).length;
   return { wallMs, peakRssKiB: peakKiB, listed };
 }
 

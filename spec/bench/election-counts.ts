@@ -8,6 +8,7 @@
 import type { Transport, Watcher } from '../../lib/index.js';
 import { nativeTransport } from '../../lib/zk-client.js';
 import { interceptingTransport } from '../support/counting-transport.js';
+import { hrNow } from './timing.js';
 
 /** The methods whose second argument may be a watcher. */
 const WATCHING = new Set(['get', 'exists', 'getChildren']);
@@ -19,9 +20,8 @@ export class ElectionCounts {
   readonly heartbeats: number[];
   /** Watch notifications delivered to this process per election, by index. */
   readonly notifications: number[];
+  /** Every request by operation, the bench's own (markers) included. */
   readonly byOperation: Record<string, number> = {};
-  /** Requests on no election's path (the bench's own barriers and markers). */
-  other = 0;
   readonly #index = new Map<string, number>();
 
   constructor(paths: readonly string[]) {
@@ -43,8 +43,8 @@ export class ElectionCounts {
   request(op: string, path: unknown): void {
     this.byOperation[op] = (this.byOperation[op] ?? 0) + 1;
     const i = typeof path === 'string' ? this.indexOf(path) : undefined;
-    if (i === undefined) this.other += 1;
-    else if (op === 'exists') this.heartbeats[i] = (this.heartbeats[i] ?? 0) + 1;
+    if (i === undefined) return;
+    if (op === 'exists') this.heartbeats[i] = (this.heartbeats[i] ?? 0) + 1;
     else this.requests[i] = (this.requests[i] ?? 0) + 1;
   }
 
@@ -70,7 +70,7 @@ export function electionCountingTransport(counts: ElectionCounts, inner: Transpo
     const watcher = args[1];
     if (!WATCHING.has(operation) || typeof watcher !== 'function') return;
     const counted: Watcher = (event) => {
-      counts.notified(event.path, Number(process.hrtime.bigint()) / 1e6);
+      counts.notified(event.path, hrNow());
       (watcher as Watcher)(event);
     };
     args[1] = counted;

@@ -3,17 +3,15 @@
  * held in this process, on one shared Session or one session each, counted per election
  * (election-counts.ts); and observers (observeLeader), each on its own session.
  *
- * Times are on process.hrtime (CLOCK_MONOTONIC): the same clock in every process of the machine,
- * so the bench compares a time taken here with one taken in another process.
+ * Times are hrNow()'s (timing.ts): the same clock in every process of the machine, so the bench
+ * compares a time taken here with one taken in another process.
  */
 import { writeFileSync } from 'node:fs';
 import { Election, observeLeader, Session } from '../../lib/index.js';
 import { CreateMode } from '../../lib/zk-handle.js';
 import { ElectionCounts, electionCountingTransport } from './election-counts.js';
-import type { GroupCounters, GroupJoinArgs, GroupStatus, ObservedValue } from './protocol.js';
-
-/** Monotonic ms, comparable across the processes of one machine. */
-export const hrNow = (): number => Number(process.hrtime.bigint()) / 1e6;
+import type { ClosingTrace, GroupCounters, GroupJoinArgs, GroupStatus, ObservedValue } from './protocol.js';
+import { hrNow } from './timing.js';
 
 interface Group {
   sessions: Session[];
@@ -76,7 +74,7 @@ async function groupJoin(args: GroupJoinArgs): Promise<GroupStatus> {
  * `file` once the last one closed: a process leaving on a signal has no other way to tell.
  */
 function traceClosing(elections: Election[], counts: ElectionCounts, file: string): void {
-  const trace = { firstClosing: Number.NaN, lastClosing: Number.NaN, firstClosed: Number.NaN, lastClosed: Number.NaN, heartbeats: 0 };
+  const trace: ClosingTrace = { firstClosing: Number.NaN, lastClosing: Number.NaN, lastClosed: Number.NaN, heartbeats: 0 };
   let closed = 0;
   for (const election of elections) {
     election.on('state', (to) => {
@@ -85,7 +83,6 @@ function traceClosing(elections: Election[], counts: ElectionCounts, file: strin
         if (Number.isNaN(trace.firstClosing)) trace.firstClosing = at;
         trace.lastClosing = at;
       } else if (to === 'closed') {
-        if (Number.isNaN(trace.firstClosed)) trace.firstClosed = at;
         trace.lastClosed = at;
         closed += 1;
         if (closed < elections.length) return;
@@ -119,7 +116,7 @@ function groupMark(args: { group: string }): void {
 
 function groupCounters(args: { group: string }): GroupCounters {
   const { counts } = groupOf(args.group);
-  return { requests: [...counts.requests], heartbeats: [...counts.heartbeats], notifications: [...counts.notifications], byOperation: { ...counts.byOperation }, other: counts.other };
+  return { requests: [...counts.requests], heartbeats: [...counts.heartbeats], notifications: [...counts.notifications], byOperation: { ...counts.byOperation } };
 }
 
 /** The leaders among `indices` resign (and requeue at the back); resolves when every delete is answered. */
@@ -138,20 +135,12 @@ async function groupLeave(args: { group: string; indices: number[] }): Promise<v
 }
 
 /**
- * Ends the group's sessions at once, without closing its elections first: one closeSession
- * request each, and the server deletes every node of the session. Returns when it was sent.
- */
-function groupEndSessions(args: { group: string }): { at: number } {
-  const group = groupOf(args.group);
-  const at = hrNow();
-  for (const session of group.sessions) void session.close();
-  return { at };
-}
-
-/**
- * From now on SIGTERM ends this process the other way: the group's sessions are closed at once
- * (one closeSession each, answered before the native close returns), then the process exits.
- * Runs before the library's own handler (`handleSignals`), which then never sees the signal.
+ * From now on SIGTERM ends this process without the library's exit hook: the group's sessions are
+ * closed at once (one closeSession each, in the socket before the native close returns; see
+ * lib/native/zookeeper-7.3.0-latency.patch), then the process exits. Runs before the hook
+ * (`handleSignals`), which then never sees the signal. The hook begins the same way (it closes the
+ * elections' sessions first) and then closes every election and re-raises the signal: this is that
+ * hand-over without the hook's work after the closeSession.
  */
 function groupSigtermClosesSessions(args: { group: string }): void {
   const group = groupOf(args.group);
@@ -216,4 +205,4 @@ export async function closeGroups(): Promise<void> {
   await Promise.allSettled([...groups.keys()].map((group) => groupClose({ group })));
 }
 
-export const groupHandlers = { groupJoin, groupStatus, groupMark, groupCounters, groupResign, groupLeave, groupEndSessions, groupSigtermClosesSessions, groupClose, observe, observed, observeStop };
+export const groupHandlers = { groupJoin, groupStatus, groupMark, groupCounters, groupResign, groupLeave, groupSigtermClosesSessions, groupClose, observe, observed, observeStop };

@@ -3,40 +3,32 @@
  * memory of a process with one participant against one that opened a session with the bare binding,
  * and how long Session.close() holds the event loop, with the server reachable and frozen.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../../lib/index.js';
-import { formatBytes, formatMs } from './stats.js';
+import { runToExit } from './child-run.js';
+import { formatBytes, formatMs, summarize } from './stats.js';
 import type { Context } from './sections.js';
+import { until } from './timing.js';
 
 const CHILD = fileURLToPath(new URL('./lean-child.js', import.meta.url));
 
 /** The package as a consumer imports it (its `exports`: the bundle). */
 const PACKAGE_ENTRY = fileURLToPath(new URL('../../bundle/index.js', import.meta.url));
+const RUN_MS = 30_000;
+const SERVING_MS = 10_000;
 
 function runChild(args: string[]): Promise<{ wallMs: number; rss: number | undefined }> {
   return run(['--expose-gc', CHILD, ...args]);
 }
 
-function run(nodeArgs: string[]): Promise<{ wallMs: number; rss: number | undefined }> {
-  const args = nodeArgs;
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`node ${args.join(' ')} exited ${code}`));
-      const rss = out.trim() ? (JSON.parse(out.trim().split('\n').pop()!) as { rss: number }).rss : undefined;
-      resolve({ wallMs: performance.now() - started, rss });
-    });
-  });
+async function run(nodeArgs: string[]): Promise<{ wallMs: number; rss: number | undefined }> {
+  const { wallMs, stdout } = await runToExit(process.execPath, nodeArgs, { timeoutMs: RUN_MS, what: `node ${nodeArgs.join(' ')}` });
+  const out = stdout.trim();
+  const rss = out ? (JSON.parse(out.split('\n').pop()!) as { rss: number }).rss : undefined;
+  return { wallMs, rss };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => summarize(xs).median;
 
 export async function leanSection(ctx: Context): Promise<void> {
   await importFigure(ctx);
@@ -65,7 +57,7 @@ async function importFigure(ctx: Context): Promise<void> {
       figure: "15 import 'zk-election'",
       setting: "node importing the package's bundle, minus bare `node -e ''`, pair by pair",
       unit: 'ms',
-      note: `bare node ${formatMs(median(bare))}, with the import ${formatMs(median(withImport))} (medians)`,
+      note: `bare node ${formatMs(median(bare))}, with the import ${formatMs(median(withImport))} (medians; spawn to exit, both started through spawnClean's bash)`,
       target: '<= 15 ms over bare node (median)',
       met: delta <= 15 ? 'yes' : 'no',
     },
@@ -120,11 +112,12 @@ async function closeFigure(ctx: Context): Promise<void> {
         unit: 'ms',
         note: frozen ? 'the C client used to wait 1.5 s here for the reply, per session' : '',
         target: 'a few ms (p99 <= 5 ms)',
-        met: [...held].sort((a, b) => a - b)[Math.ceil(held.length * 0.99) - 1]! <= 5 ? 'yes' : 'no',
+        met: summarize(held).p99 <= 5 ? 'yes' : 'no',
       },
       held,
       formatMs,
     );
   }
-  await ctx.server.mode();
+  // The server was frozen last: see it serving again before going on.
+  await until(async () => (await ctx.server.mode()) !== undefined, SERVING_MS, 'the server answering srvr after its SIGCONT');
 }

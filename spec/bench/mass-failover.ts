@@ -2,8 +2,9 @@
  * Figure 11 (issue 13 §3): mass failover. E elections with 3 candidates each, in 3 worker
  * processes with one shared Session per process (`handleSignals: true`): the first process leads
  * every election, the second is every election's successor, the third waits behind it. The
- * leading process gets SIGTERM, or kill -9; the figure is the time until every election has a new
- * leader, and what the server and the candidates did meanwhile, election by election.
+ * leading process gets SIGTERM (handled by the library's exit hook, or by a handler of the bench's
+ * that only closes the shared session), or kill -9; the figure is the time until every election
+ * has a new leader, and what the server and the candidates did meanwhile, election by election.
  *
  * Trials rotate: the process that left is replaced by a fresh one that joins every election at
  * the back, so the next trial starts from the same shape with the old successor leading.
@@ -12,17 +13,22 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalServer } from '../../lib/testing/index.js';
-import { hrNow } from './group-worker.js';
 import { delta, mntr, type ServerDelta } from './mntr.js';
 import type { ClosingTrace, GroupCounters, GroupStatus } from './protocol.js';
 import type { RawClient } from './raw-client.js';
-import { sleep, within } from './timing.js';
+import { hrNow, until, untilQuiet, within } from './timing.js';
 import { WorkerProcess } from './workers.js';
 
 /**
- * How the leading process goes: SIGTERM with the library's `handleSignals` (every election closes,
- * one delete each), kill -9 (the server expires its session), or SIGTERM handled by closing the
- * shared session at once (one closeSession: the floor a signal handler could reach).
+ * How the leading process goes:
+ * - 'sigterm': SIGTERM to the library's exit hook (`handleSignals`; no other SIGTERM listener in
+ *   the worker). The hook closes the shared Session first (one closeSession: the server deletes
+ *   every candidate node of the process at once), then closes every election (no request left to
+ *   send: each finds its session closed), then re-raises SIGTERM and the process dies of it.
+ * - 'session-close': SIGTERM to a listener of the bench's that runs before the hook and only
+ *   closes the shared Session (the same one closeSession), then process.exit(): the same hand-over
+ *   without the hook's work after it; the two differ by the hook's overhead.
+ * - 'kill': kill -9; the server expires the session after its timeout.
  */
 export type MassExit = 'sigterm' | 'kill' | 'session-close';
 
@@ -56,7 +62,10 @@ export interface MassTrial {
 
 /** Marks of one trial, ms after the signal (NaN where a mark does not apply). */
 export interface Timeline {
-  /** SIGTERM: the leaving process's first and last election began closing, and the last one closed (its delete answered). */
+  /**
+   * 'sigterm': the leaving process's first and last election began closing, and the last one was
+   * closed (after the hook's closeSession: no request of their own, their nodes went with the session).
+   */
   firstClosing: number;
   lastClosing: number;
   lastClosed: number;
@@ -78,6 +87,8 @@ interface Member {
 const SETTLE_MS = 120_000;
 const QUIET_MS = 300;
 const POLL_MS = 5;
+const STATUS_POLL_MS = 20;
+const QUIET_POLL_MS = 50;
 
 /** Three processes, E elections each, on one local server. */
 export class MassCluster {
@@ -133,28 +144,24 @@ export class MassCluster {
   async #settled(): Promise<[Member, Member, Member]> {
     const [leader, successor, third] = this.#members as [Member, Member, Member];
     const e = this.size;
-    const deadline = hrNow() + SETTLE_MS;
-    for (;;) {
-      const [a, b, c] = await Promise.all([this.#status(leader), this.#status(successor), this.#status(third)]);
-      if (a.leading === e && b.waiting === e && c.waiting === e) return [leader, successor, third];
-      if (hrNow() > deadline) throw new Error(`mass failover E=${e}: not settled (leading ${a.leading}, waiting ${b.waiting} and ${c.waiting})`);
-      await sleep(20);
-    }
+    let seen = 'no status yet';
+    await until(
+      async () => {
+        const [a, b, c] = await Promise.all([this.#status(leader), this.#status(successor), this.#status(third)]);
+        seen = `leading ${a.leading}, waiting ${b.waiting} and ${c.waiting}`;
+        return a.leading === e && b.waiting === e && c.waiting === e;
+      },
+      SETTLE_MS,
+      () => `mass failover E=${e}: settled, every election led by the first process and waited on in the other two (last seen: ${seen})`,
+      STATUS_POLL_MS,
+    );
+    return [leader, successor, third];
   }
 
   /** Polls the counters of `members` until they stop changing for QUIET_MS. */
-  async #quiet(members: Member[]): Promise<GroupCounters[]> {
+  #quiet(members: Member[]): Promise<GroupCounters[]> {
     const total = (all: GroupCounters[]): number => all.reduce((sum, c) => sum + c.requests.reduce((a, b) => a + b, 0), 0);
-    let last = await Promise.all(members.map((m) => this.#counters(m)));
-    let stableSince = hrNow();
-    const deadline = stableSince + SETTLE_MS;
-    while (hrNow() - stableSince < QUIET_MS && hrNow() < deadline) {
-      await sleep(50);
-      const next = await Promise.all(members.map((m) => this.#counters(m)));
-      if (total(next) !== total(last)) stableSince = hrNow();
-      last = next;
-    }
-    return last;
+    return untilQuiet(() => Promise.all(members.map((m) => this.#counters(m))), total, QUIET_MS, SETTLE_MS, QUIET_POLL_MS);
   }
 
   /** One trial: the leading process leaves by `exit`; then a fresh process joins at the back. */
@@ -201,13 +208,14 @@ export class MassCluster {
   /** Polls the successor until it leads every election; rejects past `deadline` (hrtime ms). */
   async #reelected(successor: Member, deadline: number, exit: MassExit): Promise<GroupStatus> {
     const e = this.size;
-    let status = await this.#status(successor);
-    while (status.leading < e) {
-      if (hrNow() > deadline) throw new Error(`mass failover E=${e} ${exit}: only ${status.leading} of ${e} re-elected in time (${status.errors.join('; ')})`);
-      await sleep(POLL_MS);
-      status = await this.#status(successor);
-    }
-    return status;
+    let status: GroupStatus | undefined;
+    await until(
+      async () => (status = await this.#status(successor)).leading >= e,
+      Math.max(0, deadline - hrNow()),
+      () => `mass failover E=${e} ${exit}: every election re-elected (only ${status?.leading ?? 0} of ${e}; ${status?.errors.join('; ') || 'no errors'})`,
+      POLL_MS,
+    );
+    return status!;
   }
 
   async close(): Promise<void> {

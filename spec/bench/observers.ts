@@ -7,17 +7,16 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestStepDown, Session } from '../../lib/index.js';
-import { signalGroup, spawnClean } from '../../lib/spawn-clean.js';
-import { killOnExit } from '../../lib/testing/host-exit.js';
-import { hrNow } from './group-worker.js';
+import { runToExit } from './child-run.js';
 import type { GroupStatus, ObservedValue } from './protocol.js';
-import { sleep, within } from './timing.js';
+import { hrNow, until } from './timing.js';
 import { WorkerProcess } from './workers.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib', 'cli', 'main.js');
 const CHANGE_MS = 15_000;
 const CLI_MS = 60_000;
 const CANDIDATES = 3;
+const POLL_MS = 2;
 
 export interface ObserverSamples {
   /** The leader's resign() called -> each observer yielded the new leader (one sample per observer and change). */
@@ -65,13 +64,18 @@ export class ObservedElection {
 
   /** Resolves with the time of the next `elected` after `since` among the candidates. */
   async electedAfter(since: number): Promise<number> {
-    const deadline = hrNow() + CHANGE_MS;
-    for (;;) {
-      const status = await this.status();
-      if (status.leading === 1 && status.lastElectedAt > since) return status.lastElectedAt;
-      if (hrNow() > deadline) throw new Error(`no new leader of ${this.path} within ${CHANGE_MS} ms`);
-      await sleep(2);
-    }
+    let elected = Number.NaN;
+    await until(
+      async () => {
+        const status = await this.status();
+        elected = status.lastElectedAt;
+        return status.leading === 1 && elected > since;
+      },
+      CHANGE_MS,
+      `a new leader of ${this.path}`,
+      POLL_MS,
+    );
+    return elected;
   }
 
   /** Leader changes by resign() (the old leader requeues at the back), seen by `count` observers. */
@@ -96,13 +100,14 @@ export class ObservedElection {
 
   /** Waits until every observer's value names another node than before; returns their values. */
   async #allMoved(observers: WorkerProcess, before: ObservedValue[]): Promise<ObservedValue[]> {
-    const deadline = hrNow() + CHANGE_MS;
-    for (;;) {
-      const now = await observers.request<ObservedValue[]>('observed', { group: 'obs' });
-      if (now.every((o, k) => o.node !== undefined && o.node !== before[k]?.node)) return now;
-      if (hrNow() > deadline) throw new Error(`observers of ${this.path} did not all see a new leader within ${CHANGE_MS} ms`);
-      await sleep(2);
-    }
+    let now: ObservedValue[] = [];
+    await until(
+      async () => (now = await observers.request<ObservedValue[]>('observed', { group: 'obs' })).every((o, k) => o.node !== undefined && o.node !== before[k]?.node),
+      CHANGE_MS,
+      `every observer of ${this.path} seeing a new leader`,
+      POLL_MS,
+    );
+    return now;
   }
 
   /** Step-downs through the library on an open session, then through the CLI in a fresh process. */
@@ -128,19 +133,8 @@ export class ObservedElection {
   }
 
   async #cliStepDown(): Promise<number> {
-    const child = spawnClean(process.execPath, [CLI, 'step-down', this.path, '--connect', this.connect, '--timeout', String(CHANGE_MS)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    const forget = child.pid === undefined ? () => {} : killOnExit(child.pid);
-    const start = hrNow();
-    const err: Buffer[] = [];
-    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
-    const code = await within(new Promise<number | null>((resolve) => child.once('close', resolve)), CLI_MS, 'zk-election step-down').catch((error: unknown) => {
-      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-      throw error;
-    });
-    const elapsed = hrNow() - start;
-    forget();
-    if (code !== 0) throw new Error(`zk-election step-down exited with ${code}: ${Buffer.concat(err).toString('utf8').slice(-500)}`);
-    return elapsed;
+    const args = [CLI, 'step-down', this.path, '--connect', this.connect, '--timeout', String(CHANGE_MS)];
+    return (await runToExit(process.execPath, args, { timeoutMs: CLI_MS, what: 'zk-election step-down' })).wallMs;
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,6 @@ export type Command =
   | 'groupCounters'
   | 'groupResign'
   | 'groupLeave'
-  | 'groupEndSessions'
   | 'groupSigtermClosesSessions'
   | 'groupClose'
   | 'observe'
@@ -103,7 +102,6 @@ export interface GroupJoinArgs {
 export interface ClosingTrace {
   firstClosing: number;
   lastClosing: number;
-  firstClosed: number;
   lastClosed: number;
   /** `exists` heartbeats the group had sent by then, in all. */
   heartbeats: number;
@@ -130,8 +128,6 @@ export interface GroupCounters {
   heartbeats: number[];
   notifications: number[];
   byOperation: Record<string, number>;
-  /** Requests on no election's path. */
-  other: number;
 }
 
 /** One observer's latest value: the leader's node, when it came (hrtime ms), how many values so far. */

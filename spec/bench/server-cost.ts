@@ -11,7 +11,7 @@ import type { LocalServer } from '../../lib/testing/index.js';
 import { delta, mntr, perOperation, type Mntr, type ServerDelta } from './mntr.js';
 import type { GroupCounters, GroupStatus } from './protocol.js';
 import { EPHEMERAL, type RawClient } from './raw-client.js';
-import { sleep } from './timing.js';
+import { sleep, until, untilQuiet } from './timing.js';
 import { WorkerProcess } from './workers.js';
 
 export interface OperationCost {
@@ -41,6 +41,8 @@ export interface Capacity {
 }
 
 const QUIET_MS = 300;
+const QUIET_POLL_MS = 50;
+const DONE_POLL_MS = 20;
 const SETTLE_MS = 60_000;
 const IDLE_MS = 3000;
 const SESSION_TIMEOUT = 10_000;
@@ -77,23 +79,7 @@ class CostRun {
   /** Until the candidates' requests (heartbeats aside) stop changing for QUIET_MS. */
   async quiet(): Promise<void> {
     const total = (all: Map<string, GroupCounters>): number => [...all.values()].reduce((sum, c) => sum + c.requests.reduce((a, b) => a + b, 0), 0);
-    let last = total(await this.counters());
-    let since = performance.now();
-    const deadline = since + SETTLE_MS;
-    while (performance.now() - since < QUIET_MS && performance.now() < deadline) {
-      await sleep(50);
-      const next = total(await this.counters());
-      if (next !== last) since = performance.now();
-      last = next;
-    }
-  }
-
-  async until(what: string, condition: () => Promise<boolean>): Promise<void> {
-    const deadline = performance.now() + SETTLE_MS;
-    while (!(await condition())) {
-      if (performance.now() > deadline) throw new Error(`server cost: ${what} not reached within ${SETTLE_MS} ms`);
-      await sleep(20);
-    }
+    await untilQuiet(() => this.counters(), total, QUIET_MS, SETTLE_MS, QUIET_POLL_MS);
   }
 
   /** Runs `action` (`count` operations) between two snapshots, once the candidates are quiet again and `done` holds. */
@@ -102,7 +88,7 @@ class CostRun {
     const c0 = await this.counters();
     const m0: Mntr = await mntr(this.server);
     await action();
-    await this.until(operation, done);
+    await until(done, SETTLE_MS, `server cost: ${operation} done`, DONE_POLL_MS);
     await this.quiet();
     const m1 = await mntr(this.server);
     const c1 = await this.counters();
