@@ -186,6 +186,10 @@ export class Session extends EventEmitter<SessionEvents> {
    * (say, NO_AUTH): the node then stays until the session ends.
    */
   deleteOwned(path: string, epoch: number): Promise<void> {
+    // Its session is over already (closed, expired, replaced): the node went with it. Said at once,
+    // not through a retry that would fail: a thousand elections closing after their shared session
+    // (the exit hook) cost a thousand of those.
+    if (!this.isCurrent(epoch)) return Promise.resolve();
     const key = `${epoch}:${path}`;
     const running = this.#deleting.get(key);
     if (running) return running;

@@ -14,10 +14,14 @@ import { hrNow } from './timing.js';
 const WATCHING = new Set(['get', 'exists', 'getChildren']);
 
 export class ElectionCounts {
-  /** Requests per election, by index, except `exists`. */
+  /** Requests per election, by index, except `exists` (keep-alives). */
   readonly requests: number[];
-  /** `exists` reads per election: a leader's periodic heartbeat, the only `exists` a candidate sends. */
-  readonly heartbeats: number[];
+  /**
+   * `exists` reads: the session's keep-alive (`exists /` every third of the session timeout while
+   * any term on it runs: Session.keepAlive), the only `exists` a candidate sends. Not an election's
+   * work, so counted for the whole process, not per election.
+   */
+  keepAlives = 0;
   /** Watch notifications delivered to this process per election, by index. */
   readonly notifications: number[];
   /** Every request by operation, the bench's own (markers) included. */
@@ -26,7 +30,6 @@ export class ElectionCounts {
 
   constructor(paths: readonly string[]) {
     this.requests = paths.map(() => 0);
-    this.heartbeats = paths.map(() => 0);
     this.notifications = paths.map(() => 0);
     paths.forEach((path, i) => this.#index.set(path, i));
   }
@@ -42,10 +45,12 @@ export class ElectionCounts {
 
   request(op: string, path: unknown): void {
     this.byOperation[op] = (this.byOperation[op] ?? 0) + 1;
+    if (op === 'exists') {
+      this.keepAlives += 1;
+      return;
+    }
     const i = typeof path === 'string' ? this.indexOf(path) : undefined;
-    if (i === undefined) return;
-    if (op === 'exists') this.heartbeats[i] = (this.heartbeats[i] ?? 0) + 1;
-    else this.requests[i] = (this.requests[i] ?? 0) + 1;
+    if (i !== undefined) this.requests[i] = (this.requests[i] ?? 0) + 1;
   }
 
   notified(path: string, at: number): void {

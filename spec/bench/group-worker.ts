@@ -74,7 +74,7 @@ async function groupJoin(args: GroupJoinArgs): Promise<GroupStatus> {
  * `file` once the last one closed: a process leaving on a signal has no other way to tell.
  */
 function traceClosing(elections: Election[], counts: ElectionCounts, file: string): void {
-  const trace: ClosingTrace = { firstClosing: Number.NaN, lastClosing: Number.NaN, lastClosed: Number.NaN, heartbeats: 0 };
+  const trace: ClosingTrace = { firstClosing: Number.NaN, lastClosing: Number.NaN, lastClosed: Number.NaN, keepAlives: 0 };
   let closed = 0;
   for (const election of elections) {
     election.on('state', (to) => {
@@ -86,7 +86,7 @@ function traceClosing(elections: Election[], counts: ElectionCounts, file: strin
         trace.lastClosed = at;
         closed += 1;
         if (closed < elections.length) return;
-        trace.heartbeats = counts.heartbeats.reduce((a, b) => a + b, 0);
+        trace.keepAlives = counts.keepAlives;
         writeFileSync(file, JSON.stringify(trace));
       }
     });
@@ -116,7 +116,7 @@ function groupMark(args: { group: string }): void {
 
 function groupCounters(args: { group: string }): GroupCounters {
   const { counts } = groupOf(args.group);
-  return { requests: [...counts.requests], heartbeats: [...counts.heartbeats], notifications: [...counts.notifications], byOperation: { ...counts.byOperation } };
+  return { requests: [...counts.requests], keepAlives: counts.keepAlives, notifications: [...counts.notifications], byOperation: { ...counts.byOperation } };
 }
 
 /** The leaders among `indices` resign (and requeue at the back); resolves when every delete is answered. */

@@ -52,8 +52,8 @@ export interface MassTrial {
   /** Watch notifications delivered to the successor's and the third process (counted client-side). */
   successorNotifications: number;
   thirdNotifications: number;
-  /** `exists` reads (leaders' heartbeats) sent meanwhile: by the two surviving processes, and by the leaving one up to its last close (SIGTERM). */
-  heartbeats: number;
+  /** Keep-alive reads (`exists /`) sent meanwhile: by the two surviving processes, and by the leaving one up to its last close (SIGTERM). */
+  keepAlives: number;
   /** Suspensions or expiries of the surviving sessions during the trial (0 for a clean sample). */
   interruptions: number;
   /** Where the time went, ms after the signal. */
@@ -192,7 +192,7 @@ export class MassCluster {
     this.#members.shift();
     await this.#add();
     const counted = perElection(before, after);
-    if (closing) counted.heartbeats += closing.heartbeats - leaderBefore.heartbeats.reduce((a, b) => a + b, 0);
+    if (closing) counted.keepAlives += closing.keepAlives - leaderBefore.keepAlives;
     return {
       exit,
       total: status.lastElectedAt - start,
@@ -248,7 +248,7 @@ function readTrace(file: string): ClosingTrace | undefined {
   }
 }
 
-function perElection(before: GroupCounters[], after: GroupCounters[]): Pick<MassTrial, 'woken' | 'successorOps' | 'thirdRequests' | 'successorNotifications' | 'thirdNotifications' | 'heartbeats'> {
+function perElection(before: GroupCounters[], after: GroupCounters[]): Pick<MassTrial, 'woken' | 'successorOps' | 'thirdRequests' | 'successorNotifications' | 'thirdNotifications' | 'keepAlives'> {
   const [s0, t0] = before as [GroupCounters, GroupCounters];
   const [s1, t1] = after as [GroupCounters, GroupCounters];
   const woken = s1.requests.map((count, i) => (count > s0.requests[i]! ? 1 : 0) + (t1.requests[i]! > t0.requests[i]! ? 1 : 0));
@@ -264,6 +264,6 @@ function perElection(before: GroupCounters[], after: GroupCounters[]): Pick<Mass
     thirdRequests: sum(t1.requests) - sum(t0.requests),
     successorNotifications: sum(s1.notifications) - sum(s0.notifications),
     thirdNotifications: sum(t1.notifications) - sum(t0.notifications),
-    heartbeats: sum(s1.heartbeats) - sum(s0.heartbeats) + sum(t1.heartbeats) - sum(t0.heartbeats),
+    keepAlives: s1.keepAlives - s0.keepAlives + t1.keepAlives - t0.keepAlives,
   };
 }

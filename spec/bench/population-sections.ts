@@ -53,7 +53,7 @@ async function herdSection(ctx: Context, population: Population): Promise<void> 
   for (const [figure, samples, setting] of rows) {
     const requests = summarize(samples.map((s) => s.requests));
     ctx.report.distribution(
-      { figure, setting, unit: 'candidates', note: `other candidates that sent requests (leader heartbeat not counted); they sent ${count(requests.median)} (median)`, target: 'exactly 1', met: exactlyOne(samples), extra: { requests: samples.map((s) => s.requests) } },
+      { figure, setting, unit: 'candidates', note: `other candidates that sent requests (the leader's keep-alive not counted); they sent ${count(requests.median)} (median)`, target: 'exactly 1', met: exactlyOne(samples), extra: { requests: samples.map((s) => s.requests) } },
       samples.map((s) => s.others),
       count,
     );

@@ -154,9 +154,9 @@ export class Population {
 
 /**
  * How many candidates other than `actor` sent any request to ZooKeeper while `action` ran and
- * the population settled, and how many requests they sent in all. The leader's periodic heartbeat
- * (an `exists` read every third of the session timeout) is not a consequence of the action and
- * is left out; any other request by the leader counts.
+ * the population settled, and how many requests they sent in all. The keep-alive of a leader's
+ * session (an `exists /` every third of the session timeout while it holds a term) is not a
+ * consequence of the action and is left out; any other request by the leader counts.
  */
 export async function othersWorking(population: Population, action: () => Promise<CandidateKey>): Promise<{ others: number; requests: number }> {
   await population.quiet();
@@ -169,8 +169,8 @@ export async function othersWorking(population: Population, action: () => Promis
   for (const [key, count] of after) {
     const previous = before.get(key);
     if (key === actor || !previous) continue;
-    const heartbeats = previous.leader ? count.exists - previous.exists : 0;
-    const delta = count.total - previous.total - heartbeats;
+    const keepAlives = previous.leader ? count.exists - previous.exists : 0;
+    const delta = count.total - previous.total - keepAlives;
     if (delta > 0) {
       others += 1;
       requests += delta;

@@ -49,7 +49,7 @@ export interface CandidateCounter {
   index: number;
   node: string | undefined;
   total: number;
-  /** Of `total`, the `exists` reads: only a leader's periodic heartbeat sends those. */
+  /** Of `total`, the `exists` reads: only the keep-alive of a session whose leader holds a term sends those. */
   exists: number;
   leader: boolean;
 }
@@ -103,8 +103,8 @@ export interface ClosingTrace {
   firstClosing: number;
   lastClosing: number;
   lastClosed: number;
-  /** `exists` heartbeats the group had sent by then, in all. */
-  heartbeats: number;
+  /** Keep-alives (`exists /`) the group had sent by then, in all. */
+  keepAlives: number;
 }
 
 export interface GroupStatus {
@@ -124,8 +124,8 @@ export interface GroupStatus {
 export interface GroupCounters {
   /** Requests other than `exists`. */
   requests: number[];
-  /** `exists` reads: leaders' heartbeats. */
-  heartbeats: number[];
+  /** The group's keep-alive reads (`exists /`, per session while a term runs), in all. */
+  keepAlives: number;
   notifications: number[];
   byOperation: Record<string, number>;
 }

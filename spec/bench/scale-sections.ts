@@ -147,10 +147,10 @@ function costRow(ctx: Context, e: number, exit: string, list: MassTrial[], targe
     setting: `E=${e}, ${exit}: server requests and watch notifications per election`,
     unit: 'per election',
     trials: list.length,
-    value: `${per((t) => t.server.writes, 'write')}, ${per((t) => t.server.reads - t.heartbeats, 'read')}, ${per((t) => t.server.notifications, 'notification')}`,
-    note: `woken candidates per election: ${Math.min(...woken)} to ${Math.max(...woken)}; successor sent ${ops || 'nothing'} per election, the third process ${formatNumber(median(list.map((t) => t.thirdRequests)))} requests in all; leaders' heartbeats (exists) left out of the reads, pings kept`,
+    value: `${per((t) => t.server.writes, 'write')}, ${per((t) => t.server.reads - t.keepAlives, 'read')}, ${per((t) => t.server.notifications, 'notification')}`,
+    note: `woken candidates per election: ${Math.min(...woken)} to ${Math.max(...woken)}; successor sent ${ops || 'nothing'} per election, the third process ${formatNumber(median(list.map((t) => t.thirdRequests)))} requests in all; the sessions' keep-alives (exists /) left out of the reads, pings kept`,
     ...(targeted ? { target: 'one woken candidate per election, no herd', met } : {}),
-    extra: { e, exit, trials: list.map(({ server, heartbeats, thirdRequests, successorOps, successorNotifications, thirdNotifications }) => ({ server, heartbeats, thirdRequests, successorOps, successorNotifications, thirdNotifications })), herdFree },
+    extra: { e, exit, trials: list.map(({ server, keepAlives, thirdRequests, successorOps, successorNotifications, thirdNotifications }) => ({ server, keepAlives, thirdRequests, successorOps, successorNotifications, thirdNotifications })), herdFree },
   });
 }
 
@@ -205,8 +205,8 @@ export async function serverCostSection(ctx: Context): Promise<void> {
     setting: `${idle.leaders} leaders on one session, T = 10 s, ${idle.sessions} sessions open`,
     unit: 'reads/s',
     trials: 1,
-    value: `${formatNumber(idle.heartbeatsPerSecond / idle.leaders, 3)} reads/s per leader`,
-    note: `${formatNumber(idle.readsPerSecond, 1)} reads/s in all over ${formatNumber(idle.seconds, 1)} s: leaders' heartbeats (exists every T/3) ${formatNumber(idle.heartbeatsPerSecond, 1)}/s, pings the rest; waiting candidates and observers send nothing`,
+    value: `${formatNumber(idle.keepAlivesPerSecond / idle.leaders, 3)} reads/s per leader`,
+    note: `${formatNumber(idle.readsPerSecond, 1)} reads/s in all over ${formatNumber(idle.seconds, 1)} s: keep-alives (exists / every T/3, one per session whose leaders hold terms) ${formatNumber(idle.keepAlivesPerSecond, 2)}/s, pings the rest; waiting candidates and observers send nothing`,
     extra: { ...idle },
   });
   ctx.progress(`server capacity on this machine: ${capacityReads} reads, ${capacityWrites} creates and deletes`);

@@ -4,8 +4,9 @@
  * session each, and one process of observers (one per election, on one shared session). Every
  * operation runs once in every election between two snapshots; the figures are per operation.
  *
- * Leaders' heartbeats (an `exists` every third of the session timeout, counted by the candidates'
- * transports) are taken out of the reads; clients' pings stay in (a few per second in all).
+ * The sessions' keep-alives (an `exists /` every third of the session timeout on a session whose
+ * leaders hold terms, counted by the candidates' transports) are taken out of the reads; clients'
+ * pings stay in (a few per second in all).
  */
 import type { LocalServer } from '../../lib/testing/index.js';
 import { delta, mntr, perOperation, type Mntr, type ServerDelta } from './mntr.js';
@@ -18,7 +19,7 @@ export interface OperationCost {
   operation: string;
   /** How many ran between the snapshots. */
   count: number;
-  /** Per operation; `reads` without the leaders' heartbeats. */
+  /** Per operation; `reads` without the keep-alives. */
   server: ServerDelta;
   /** Requests the candidates sent per operation, by kind (observers not included). */
   client: Record<string, number>;
@@ -28,10 +29,10 @@ export interface IdleCost {
   seconds: number;
   leaders: number;
   sessions: number;
-  /** Reads per second the server answered at rest: heartbeats and pings. */
+  /** Reads per second the server answered at rest: keep-alives and pings. */
   readsPerSecond: number;
-  /** Of those, leaders' heartbeats (counted by the candidates). */
-  heartbeatsPerSecond: number;
+  /** Of those, the keep-alives (counted by the candidates). */
+  keepAlivesPerSecond: number;
 }
 
 export interface Capacity {
@@ -76,7 +77,7 @@ class CostRun {
     return worker.request<GroupStatus>('groupStatus', { group });
   }
 
-  /** Until the candidates' requests (heartbeats aside) stop changing for QUIET_MS. */
+  /** Until the candidates' requests (keep-alives aside) stop changing for QUIET_MS. */
   async quiet(): Promise<void> {
     const total = (all: Map<string, GroupCounters>): number => [...all.values()].reduce((sum, c) => sum + c.requests.reduce((a, b) => a + b, 0), 0);
     await untilQuiet(() => this.counters(), total, QUIET_MS, SETTLE_MS, QUIET_POLL_MS);
@@ -93,15 +94,15 @@ class CostRun {
     const m1 = await mntr(this.server);
     const c1 = await this.counters();
     const client: Record<string, number> = {};
-    let heartbeats = 0;
+    let keepAlives = 0;
     c1.forEach((after, group) => {
-      const before: Pick<GroupCounters, 'byOperation' | 'heartbeats'> = c0.get(group) ?? { byOperation: {}, heartbeats: [] };
+      const before: Pick<GroupCounters, 'byOperation' | 'keepAlives'> = c0.get(group) ?? { byOperation: {}, keepAlives: 0 };
       for (const [op, n] of Object.entries(after.byOperation)) client[op] = (client[op] ?? 0) + n - (before.byOperation[op] ?? 0);
-      heartbeats += after.heartbeats.reduce((a, b) => a + b, 0) - before.heartbeats.reduce((a, b) => a + b, 0);
+      keepAlives += after.keepAlives - before.keepAlives;
     });
     delete client.exists;
     const server = perOperation(delta(m0, m1), count);
-    server.reads -= heartbeats / count;
+    server.reads -= keepAlives / count;
     for (const op of Object.keys(client)) client[op] = client[op]! / count;
     return { operation, count, server, client };
   }
@@ -162,10 +163,10 @@ async function idleCost(run: CostRun, leaders: number): Promise<IdleCost> {
   const m1 = await mntr(run.server);
   const seconds = (performance.now() - start) / 1000;
   const c1 = await run.counters();
-  const sum = (all: Map<string, GroupCounters>): number => [...all.values()].reduce((total, c) => total + c.heartbeats.reduce((a, b) => a + b, 0), 0);
+  const sum = (all: Map<string, GroupCounters>): number => [...all.values()].reduce((total, c) => total + c.keepAlives, 0);
   const d = delta(m0, m1);
   // Candidate processes and the observers' shared session; the bench's admin session pings too.
-  return { seconds, leaders, sessions: run.members.length + 2, readsPerSecond: d.reads / seconds, heartbeatsPerSecond: (sum(c1) - sum(c0)) / seconds };
+  return { seconds, leaders, sessions: run.members.length + 2, readsPerSecond: d.reads / seconds, keepAlivesPerSecond: (sum(c1) - sum(c0)) / seconds };
 }
 
 /**

@@ -88,7 +88,7 @@ export async function footprint(population: Population, windows: number, windowM
       rssPerCandidate: (memory.rss - baseline.rss) / n,
       heapPerCandidate: (memory.heapUsed - baseline.heapUsed) / n,
       cpuMicrosPerSecond: ((end.cpuMicros - start.cpuMicros) / seconds - population.idleCpuRate) / n,
-      // A leader keeps two timers by design (lease and heartbeat); the figure is for waiting candidates.
+      // A leader keeps two timers by design (its lease, its session's keep-alive); the figure is for waiting candidates.
       timersPerCandidate: (memory.timers - baseline.timers - LEADER_TIMERS * memory.leaders) / n,
     });
   }
