@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Election, listParticipants, participantToJson, Perms } from '../../lib/index.js';
-import { CreateMode } from '../../lib/zk-handle.js';
+import { ensurePath } from '../../lib/znodes.js';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
 import { closedPort, openClient } from '../support/clients.js';
 import { TimeoutError } from '../../lib/errors.js';
@@ -194,8 +194,7 @@ describe('--auth SCHEME:CREDENTIALS and $ZK_AUTH against a digest-protected elec
     cleanup.push(async () => operator.close());
     await operator.addAuth('digest', `ops:${SECRET}`);
     const id = `ops:${createHash('sha1').update(`ops:${SECRET}`).digest('base64')}`;
-    await operator.create(path.slice(0, path.lastIndexOf('/')), Buffer.alloc(0), CreateMode.PERSISTENT);
-    await operator.create(path, Buffer.alloc(0), CreateMode.PERSISTENT);
+    await ensurePath(operator, path);
     await operator.setAcl(path, [{ perms: Perms.ALL, scheme: 'digest', auth: id }]);
     return path;
   }

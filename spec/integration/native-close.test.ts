@@ -7,6 +7,7 @@
  */
 import { Session } from '../../lib/index.js';
 import { CreateMode } from '../../lib/zk-handle.js';
+import { ensurePath } from '../../lib/znodes.js';
 import { openClient } from '../support/clients.js';
 import { waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
@@ -18,7 +19,7 @@ const SESSION_TIMEOUT = 20_000;
 async function sessionWithNode(path: string): Promise<Session> {
   const session = await Session.connect({ connect: zk.connectString, sessionTimeout: SESSION_TIMEOUT });
   await session.retrying('create', async (handle) => {
-    await handle.create(path.slice(0, path.lastIndexOf('/')), Buffer.alloc(0), CreateMode.PERSISTENT).catch(() => undefined);
+    await ensurePath(handle, path.slice(0, path.lastIndexOf('/')));
     await handle.create(path, Buffer.alloc(0), CreateMode.EPHEMERAL);
   });
   return session;

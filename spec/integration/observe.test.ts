@@ -5,12 +5,11 @@
 import { fileURLToPath } from 'node:url';
 import { Election, electLeader, observeLeader, requestStepDown, Session, type Leadership, type Participant } from '../../lib/index.js';
 import { expireSession } from 'zk-election/testing';
-import { runCli } from '../support/cli.js';
-import { abortedWithin, killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
+import { CLI, runCli } from '../support/cli.js';
+import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
-const CLI = fileURLToPath(new URL('../../dist/lib/cli/main.js', import.meta.url));
 const PARTICIPANT = fileURLToPath(new URL('../../dist/spec/support/participant.js', import.meta.url));
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -40,6 +39,14 @@ function collect(path: string, options: { connect: string | Session }) {
   return { seen, count, done };
 }
 
+/** Session ids (hex, no 0x) the server's session tracker holds now (`dump`, standalone server). */
+async function liveSessions(): Promise<Set<string>> {
+  const answer = await zk.ensemble.servers[0]!.fourLetter('dump');
+  const tracker = answer.slice(0, answer.indexOf('ephemeral nodes dump:'));
+  if (!tracker.startsWith('SessionTracker dump:')) throw new Error(`unexpected dump answer:\n${answer}`);
+  return new Set([...tracker.matchAll(/^\t0x([0-9a-f]+)$/gm)].map((m) => m[1]!));
+}
+
 /** Watches the server holds for one session (`wchc`: session, then its paths). */
 async function watchesOf(sessionId: string): Promise<string[]> {
   const answer = await zk.ensemble.servers[0]!.fourLetter('wchc');
@@ -66,7 +73,9 @@ test('an observer sees the leader at once, one value per change, nothing for joi
   const second = await candidate(path, 'second');
   const third = await candidate(path, 'third');
   // Two joins behind the leader: nothing for the observer, which watches only the leader's node.
-  await first.participants();
+  // A round trip on the observer's own session: a notification the joins caused would reach that
+  // session before the reply to this later request.
+  await observerSession.retrying('sync', (handle) => handle.sync('/'));
   expect(seen).toEqual([undefined, 'first']);
   expect(await watchesOf(observerSession.sessionId)).toEqual([first.node]);
   const listed = await first.participants();
@@ -174,10 +183,18 @@ test('CLI: step-down of a frozen leader times out with exit 4; --force moves lea
 
 test('the observer ends with its signal and closes the session it opened', async () => {
   const path = uniquePath();
+  const before = await liveSessions();
   const stop = new AbortController();
   const iterator = observeLeader(path, { connect: zk.connectString, signal: stop.signal });
+  cleanup.push(async () => {
+    stop.abort();
+    await iterator.return?.();
+  });
   expect((await iterator.next()).value).toBeUndefined();
+  // The observer's session is the one the server did not have before it started.
+  const opened = [...(await liveSessions())].filter((id) => !before.has(id));
+  expect(opened).toHaveLength(1);
   stop.abort();
   expect(await iterator.next()).toEqual({ done: true, value: undefined });
-  await abortedWithin(stop.signal, 100);
+  await waitFor(async () => !(await liveSessions()).has(opened[0]!), { timeoutMs: 5000, message: `the observer's session 0x${opened[0]} to be closed on the server` });
 });

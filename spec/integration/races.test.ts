@@ -7,10 +7,12 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Election, electLeader, listParticipants, Perms, Session, type Leadership } from '../../lib/index.js';
+import { sleep } from '../../lib/wait.js';
 import { CreateMode } from '../../lib/zk-handle.js';
+import { ensurePath } from '../../lib/znodes.js';
 import { openClient } from '../support/clients.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { waitFor } from '../support/processes.js';
+import { onceEvent, settleWithin, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
 const zk = useZooKeeper({ servers: 1 });
@@ -20,7 +22,6 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const ROUNDS = 100;
 
 async function operator(): Promise<Awaited<ReturnType<typeof openClient>>> {
@@ -40,11 +41,11 @@ async function nodesOf(client: Awaited<ReturnType<typeof openClient>>, path: str
   return owned;
 }
 
-async function ensureParent(client: Awaited<ReturnType<typeof openClient>>, path: string): Promise<void> {
-  const parts = path.split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i += 1) {
-    await client.create(`/${parts.slice(0, i).join('/')}`, Buffer.alloc(0), CreateMode.PERSISTENT).catch(() => undefined);
-  }
+/** The create reply the proxy drops: it must come within 10 s. */
+async function dropped(lost: Promise<{ requestedPath: string }>): Promise<{ requestedPath: string }> {
+  const result = await settleWithin(lost, 10_000);
+  if (!result) throw new Error('the proxy saw no create reply to drop within 10 s');
+  return result;
 }
 
 async function sharedSession(): Promise<Session> {
@@ -129,12 +130,12 @@ test('a create whose reply is lost: the node the server made is found by its mar
   cleanup.push(() => proxy.close());
   // The parent first: the create whose reply goes missing must be the candidate's own.
   const ops = await operator();
-  await ensureParent(ops, path);
+  await ensurePath(ops, path);
   const lost = proxy.loseCreateReply();
   const election = new Election(path, { connect: proxy.address, id: 'ghost', sessionTimeout: 10_000 });
   cleanup.push(() => election.close());
   await election.start();
-  const { requestedPath } = await lost;
+  const { requestedPath } = await dropped(lost);
   const children = await ops.getChildren(path);
   expect(children).toHaveLength(1);
   expect(`${path}/${children[0]}`).toBe(election.node);
@@ -147,12 +148,12 @@ test('a node with our marker owned by another session is left alone; we create o
   const proxy = await startFaultProxy({ host: '127.0.0.1', port: zk.ensemble.servers[0]!.clientPort });
   cleanup.push(() => proxy.close());
   const ops = await operator();
-  await ensureParent(ops, path);
+  await ensurePath(ops, path);
   const lost = proxy.loseCreateReply({ thenReject: true });
   const election = new Election(path, { connect: proxy.address, id: 'owned', sessionTimeout: 10_000 });
   cleanup.push(() => election.close());
   const starting = election.start();
-  const { requestedPath } = await lost;
+  const { requestedPath } = await dropped(lost);
   // While the client cannot reconnect: our real node goes, an impostor with our marker comes.
   const [ours] = await ops.getChildren(path);
   await ops.delete(`${path}/${ours!}`);
@@ -183,15 +184,22 @@ test("a deleted leader node ends the term through the leader's own watch, before
     const [holder, next] = leader.isLeader ? [leader, successor] : [successor, leader];
     const term = holder.leadership!;
     let lostAt = 0;
+    let electedAt = 0;
     let validWhenSuccessorElected: boolean | undefined;
     holder.once('lost', () => (lostAt = performance.now()));
-    const elected = new Promise<number>((resolve) => next.once('elected', () => ((validWhenSuccessorElected = term.isValid()), resolve(performance.now()))));
+    // Read at the event itself: by the time a promise of it resolves, the term may have ended since.
+    next.once('elected', () => {
+      electedAt = performance.now();
+      validWhenSuccessorElected = term.isValid();
+    });
+    const elected = onceEvent(next, 'elected', 10_000);
     await waitFor(() => next.state === 'waiting', { timeoutMs: 10_000, message: 'the successor to wait' });
     const deletedAt = performance.now();
     await ops.delete(term.node);
-    const electedAt = await elected;
+    await elected;
     expect((term.signal.reason as { reason: string }).reason).toBe('node-deleted');
     expect(validWhenSuccessorElected).toBe(false);
+    expect(lostAt).toBeGreaterThan(0);
     figures.push({ toLost: lostAt - deletedAt, toElected: electedAt - deletedAt });
     // The old leader requeues behind the new one.
     await waitFor(() => holder.state === 'waiting', { timeoutMs: 10_000, message: 'the old leader to requeue' });
@@ -209,7 +217,7 @@ test('an error that closes the election after it started is what electLeader rej
   await ops.addAuth('digest', 'admin:secret');
   const holder = await electLeader(path, { connect: zk.connectString, id: 'holder', timeout: 10_000 });
   cleanup.push(() => holder.resign());
-  const waiting = electLeader(path, { connect: zk.connectString, id: 'waiter' });
+  const waiting = electLeader(path, { connect: zk.connectString, id: 'waiter', timeout: 20_000 });
   await waitFor(async () => (await ops.getChildren(path)).length === 2, { timeoutMs: 10_000, message: 'the waiter to join' });
   // From now on only admin may create under the path; then the waiter's node goes, and its rejoin is refused.
   await ops.setAcl(path, [{ perms: Perms.ALL, scheme: 'digest', auth: `admin:${createHash('sha1').update('admin:secret').digest('base64')}` }, { perms: Perms.READ, scheme: 'world', auth: 'anyone' }]);

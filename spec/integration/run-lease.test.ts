@@ -14,7 +14,7 @@ import { listParticipants } from '../../lib/index.js';
 import { sleep } from '../../lib/wait.js';
 import { CLI, runCli } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { JOB_START, JobSampler, jobRuns, jobStarts, leaseJob, overlaps, parseJobStart, type JobMode } from '../support/lease-job.js';
+import { JOB_START, JobSampler, jobRuns, jobStarts, leaseJob, overlaps, parseJobStart, type JobMode, type JobStart } from '../support/lease-job.js';
 import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
@@ -80,6 +80,24 @@ async function nextJob(run: TrackedProcess, from: number, timeoutMs: number) {
   return parseJobStart(await run.waitForLine(JOB_START, timeoutMs, from));
 }
 
+/**
+ * `<prefix>-a` leading with its command started (its job, and the guard told of the group), and
+ * `<prefix>-b` joined behind it. `connect` and `extra` are the leader's only.
+ */
+async function leaderAndWaiter(
+  b: Bed,
+  prefix: string,
+  options: { sessionTimeout: number; mode: JobMode; connect?: string; extra?: string[] },
+): Promise<{ leader: TrackedProcess; job: JobStart; waiter: TrackedProcess }> {
+  const { sessionTimeout, mode } = options;
+  const leader = await b.spawn(`${prefix}-a`, options);
+  const job = await nextJob(leader, 0, WAIT_MS);
+  const waiter = await b.spawn(`${prefix}-b`, { sessionTimeout, mode });
+  await joined(b.path, `${prefix}-b`);
+  await commandStarted(leader, 1);
+  return { leader, job, waiter };
+}
+
 test('run frozen with SIGSTOP: its command, which ignores SIGTERM, is gone before the next leader\'s starts (3 trials)', async () => {
   const T = 3000;
   const b = bed();
@@ -135,10 +153,7 @@ test('a disconnection shorter than T/3 costs nothing: the command keeps running,
   const T = 6000;
   const b = bed();
   const proxy = await b.proxy();
-  const leader = await b.spawn('blip-a', { sessionTimeout: T, mode: 'ignore', connect: proxy.address });
-  const job = await nextJob(leader, 0, WAIT_MS);
-  const waiter = await b.spawn('blip-b', { sessionTimeout: T, mode: 'ignore' });
-  await joined(b.path, 'blip-b');
+  const { leader, job, waiter } = await leaderAndWaiter(b, 'blip', { sessionTimeout: T, mode: 'ignore', connect: proxy.address });
   proxy.blackhole();
   const cutAt = performance.now();
   await sleep(T / 4);
@@ -155,12 +170,8 @@ test('--grace longer than the lease is shortened to what fits, warned once; the 
   const T = 3000;
   const b = bed();
   const proxy = await b.proxy();
-  const long = await b.spawn('grace-a', { sessionTimeout: T, mode: 'ignore', connect: proxy.address, extra: ['--grace', '60000'] });
-  const first = await nextJob(long, 0, WAIT_MS);
+  const { leader: long, job: first, waiter: other } = await leaderAndWaiter(b, 'grace', { sessionTimeout: T, mode: 'ignore', connect: proxy.address, extra: ['--grace', '60000'] });
   expect(first.env).toEqual({ timeout: String(T), margin: String(T / 10), auth: 'none' });
-  const other = await b.spawn('grace-b', { sessionTimeout: T, mode: 'ignore' });
-  await joined(b.path, 'grace-b');
-  await commandStarted(long, 1);
   const warnings = (): string[] => long.errorLines.filter((line) => line.includes('does not fit in the lease'));
   // T - margin (T/10) - kill lead (100 ms) - two confirmation intervals (T/10 each).
   expect(warnings()).toEqual([expect.stringContaining(`--grace 60000 ms does not fit in the lease; using ${T - 3 * (T / 10) - 100} ms`)]);
@@ -188,11 +199,7 @@ test('--suspended-policy strict: a disconnection stops the command first, and on
   const T = 3000;
   const b = bed();
   const proxy = await b.proxy();
-  const strict = await b.spawn('strict-a', { sessionTimeout: T, mode: 'slow', connect: proxy.address, extra: ['--suspended-policy', 'strict'] });
-  const old = await nextJob(strict, 0, WAIT_MS);
-  const other = await b.spawn('strict-b', { sessionTimeout: T, mode: 'slow' });
-  await joined(b.path, 'strict-b');
-  await commandStarted(strict, 1);
+  const { leader: strict, job: old, waiter: other } = await leaderAndWaiter(b, 'strict', { sessionTimeout: T, mode: 'slow', connect: proxy.address, extra: ['--suspended-policy', 'strict'] });
   // A reset, not a partition: the client sees the disconnection at once and reconnects at once.
   // The library's own strict policy would then delete the node while the command still stops.
   proxy.cut();
@@ -206,11 +213,7 @@ test('--suspended-policy strict: a disconnection stops the command first, and on
 test('step-down between two run sidecars whose command takes 2 s to stop: the old command has exited before the new one starts', async () => {
   const T = 10_000;
   const b = bed();
-  const first = await b.spawn('sd-a', { sessionTimeout: T, mode: 'slow' });
-  const old = await nextJob(first, 0, WAIT_MS);
-  const second = await b.spawn('sd-b', { sessionTimeout: T, mode: 'slow' });
-  await joined(b.path, 'sd-b');
-  await commandStarted(first, 1);
+  const { leader: first, job: old, waiter: second } = await leaderAndWaiter(b, 'sd', { sessionTimeout: T, mode: 'slow' });
   const stepped = await runCli(['step-down', b.path, '--connect', zk.connectString]);
   expect(stepped).toMatchObject({ code: 0 });
   expect(stepped.stdout).toMatch(/^sd-a stepped down; new leader sd-b token \d+\n$/);

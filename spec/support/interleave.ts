@@ -8,6 +8,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { ManualClock, MemoryZooKeeper } from 'zk-election/testing';
 import type { Session } from 'zk-election';
+import { pollUntil } from '../../lib/wait.js';
 
 /** Small backoffs: the library's real timers (p-retry's delays) must not slow the enumeration down. */
 export const FAST_RETRY = { minTimeout: 1, maxTimeout: 2 };
@@ -67,18 +68,21 @@ export async function runUntil(world: World, done: () => boolean, limit = 2000):
   return steps;
 }
 
-/** Delivers exactly `k` events (fewer if the queue runs dry first), settling microtasks after each. */
-export async function deliver(world: World, k: number): Promise<void> {
-  for (let i = 0; i < k; i += 1) {
+/**
+ * Delivers `k` events, settling microtasks after each, and returns how many it delivered. When
+ * nothing is deliverable a real timer (a FAST_RETRY backoff) may be about to queue more, so it
+ * looks again every millisecond until something is, for at most `idleMs`: fewer than `k` only
+ * when nothing became deliverable in that time.
+ */
+export async function deliver(world: World, k: number, idleMs = 1000): Promise<number> {
+  let delivered = 0;
+  while (delivered < k) {
     await nextMacrotask();
-    if (!world.memory.step()) {
-      // Nothing deliverable now: a real timer (a backoff) may be about to queue more.
-      await new Promise((resolve) => setTimeout(resolve, 3));
-      await nextMacrotask();
-      if (!world.memory.step()) return;
-    }
+    if (!world.memory.step() && !(await pollUntil(() => world.memory.step(), { timeoutMs: idleMs, intervalMs: 1 }))) break;
+    delivered += 1;
   }
   await nextMacrotask();
+  return delivered;
 }
 
 /** Candidate nodes under `path` that belong to none of the world's other sessions. */

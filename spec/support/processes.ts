@@ -34,6 +34,8 @@ export interface TrackedProcess {
    */
   waitForLine(re: RegExp, timeoutMs: number, fromLine?: number): Promise<string>;
   waitForExit(timeoutMs: number): Promise<ExitInfo>;
+  /** Like waitForExit, and until stdout and stderr were read to the end: every line is in. */
+  waitForClose(timeoutMs: number): Promise<ExitInfo>;
   /** Sends `signal`, then SIGKILL if it has not exited after `graceMs`. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitInfo>;
   kill9(): Promise<ExitInfo>;
@@ -121,6 +123,12 @@ class Tracked implements TrackedProcess {
     const exit = await settleWithin(this.exited, timeoutMs);
     if (exit) return exit;
     throw new TimeoutError(`pid ${this.pid} did not exit within ${timeoutMs} ms; last lines:\n${this.tail()}`);
+  }
+
+  async waitForClose(timeoutMs: number): Promise<ExitInfo> {
+    const closed = await settleWithin(this.closed, timeoutMs);
+    if (closed) return closed;
+    throw new TimeoutError(`pid ${this.pid}: stdout and stderr not closed within ${timeoutMs} ms; last lines:\n${this.tail()}`);
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<ExitInfo> {

@@ -29,21 +29,19 @@ interface Scenario {
   begin(world: World): Promise<Subject>;
 }
 
-async function leader(world: World, id: string): Promise<Election> {
+/** An Election on a session of its own, stepped until start() settled and it is `state`. */
+async function joinedOn(world: World, id: string, state: 'leading' | 'waiting'): Promise<{ session: Session; election: Election; started: Tracked }> {
   const session = await openSession(world);
-  world.others.push(session);
   const election = new Election(PATH, { connect: session, id, retry: FAST_RETRY });
   const started = track(`${id} start`, election.start());
-  await runUntil(world, () => started.settled && election.state === 'leading');
-  return election;
+  await runUntil(world, () => started.settled && election.state === state);
+  return { session, election, started };
 }
 
-async function follower(world: World, id: string): Promise<Election> {
-  const session = await openSession(world);
+/** Another participant (its node may remain), joined and `state`. */
+async function joined(world: World, id: string, state: 'leading' | 'waiting'): Promise<Election> {
+  const { session, election } = await joinedOn(world, id, state);
   world.others.push(session);
-  const election = new Election(PATH, { connect: session, id, retry: FAST_RETRY });
-  const started = track(`${id} start`, election.start());
-  await runUntil(world, () => started.settled && election.state === 'waiting');
   return election;
 }
 
@@ -53,13 +51,9 @@ function electionSubject(session: Session, election: Election, tracked: Tracked[
   return { session, election, tracked, errors, reached, stop: () => track('close', election.close()) };
 }
 
-async function startedSubject(world: World, until: (e: Election) => boolean): Promise<{ session: Session; election: Election; tracked: Tracked[] }> {
-  const session = await openSession(world);
-  const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
-  const tracked = [track('start', election.start())];
-  await runUntil(world, () => until(election));
-  tracked.push(track('waitForLeadership', election.waitForLeadership()));
-  return { session, election, tracked };
+async function startedSubject(world: World, state: 'leading' | 'waiting'): Promise<{ session: Session; election: Election; tracked: Tracked[] }> {
+  const { session, election, started } = await joinedOn(world, 'subject', state);
+  return { session, election, tracked: [started, track('waitForLeadership', election.waitForLeadership())] };
 }
 
 const scenarios: Scenario[] = [
@@ -75,7 +69,7 @@ const scenarios: Scenario[] = [
   {
     name: 'join, behind a leader',
     async begin(world) {
-      await leader(world, 'L');
+      await joined(world, 'L', 'leading');
       const session = await openSession(world);
       const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
       const tracked = [track('start', election.start())];
@@ -85,8 +79,8 @@ const scenarios: Scenario[] = [
   {
     name: 'campaign: the predecessor resigns',
     async begin(world) {
-      const l = await leader(world, 'L');
-      const { session, election, tracked } = await startedSubject(world, (e) => e.state === 'waiting');
+      const l = await joined(world, 'L', 'leading');
+      const { session, election, tracked } = await startedSubject(world, 'waiting');
       tracked.push(track('L resign', l.leadership!.resign()));
       return electionSubject(session, election, tracked, () => election.state === 'leading');
     },
@@ -94,7 +88,7 @@ const scenarios: Scenario[] = [
   {
     name: 'requeue: our node is deleted while leading',
     async begin(world) {
-      const { session, election, tracked } = await startedSubject(world, (e) => e.state === 'leading');
+      const { session, election, tracked } = await startedSubject(world, 'leading');
       world.memory.deleteNode(election.node!);
       return electionSubject(session, election, tracked, () => election.state === 'leading' && election.leadership?.term === 2);
     },
@@ -102,8 +96,8 @@ const scenarios: Scenario[] = [
   {
     name: 'resign and requeue behind a waiting candidate',
     async begin(world) {
-      const { session, election, tracked } = await startedSubject(world, (e) => e.state === 'leading');
-      const w = await follower(world, 'W');
+      const { session, election, tracked } = await startedSubject(world, 'leading');
+      const w = await joined(world, 'W', 'waiting');
       tracked.push(track('resign', election.leadership!.resign()));
       return electionSubject(session, election, tracked, () => w.state === 'leading' && election.state === 'waiting');
     },
@@ -111,7 +105,7 @@ const scenarios: Scenario[] = [
   {
     name: 'electLeader, joining behind a leader',
     async begin(world) {
-      await leader(world, 'L');
+      await joined(world, 'L', 'leading');
       const session = await openSession(world);
       const abort = new AbortController();
       const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, retry: FAST_RETRY }));
@@ -122,7 +116,7 @@ const scenarios: Scenario[] = [
   {
     name: 'electLeader, elected when the leader resigns',
     async begin(world) {
-      const l = await leader(world, 'L');
+      const l = await joined(world, 'L', 'leading');
       const session = await openSession(world);
       const abort = new AbortController();
       const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, retry: FAST_RETRY }));
@@ -157,12 +151,15 @@ async function finish(world: World, subject: Subject): Promise<void> {
 async function injectAt(scenario: Scenario, k: number, fault: Fault): Promise<string[]> {
   const world = newWorld();
   const subject = await scenario.begin(world);
-  await deliver(world, k);
   const problems: string[] = [];
+  // The counting run made `points` deliveries: fewer here would put this injection on an earlier point.
+  const delivered = await deliver(world, k);
+  if (delivered < k) problems.push(`only ${delivered} of ${k} deliveries before the fault`);
   if (fault === 'expire') world.memory.expire(subject.session);
   if (fault === 'disconnect') {
     world.memory.disconnect(subject.session);
-    await deliver(world, 3);
+    // Requests in flight fail; retries wait for the connection, so no backoff timer is to be waited for.
+    await deliver(world, 3, FAST_RETRY.maxTimeout + 1);
     world.memory.reconnect(subject.session);
   }
   if (fault !== 'close') {

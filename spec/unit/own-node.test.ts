@@ -7,6 +7,7 @@
 import { Election, requestStepDown, type Session } from 'zk-election';
 import { MemoryZooKeeper } from 'zk-election/testing';
 import { withStepDownRequest } from '../../lib/step-down-request.js';
+import { FAST_RETRY, newWorld, openSession, runUntil, track } from '../support/interleave.js';
 
 const PATH = '/own-node';
 let memory: MemoryZooKeeper;
@@ -66,35 +67,33 @@ test('the step-down request keeps the participant data that listParticipants sho
 });
 
 test('a data change followed by a deletion before the watch is re-armed still ends the term (the re-arming read finds no node)', async () => {
-  memory = new MemoryZooKeeper({ autoStep: false });
-  const settleAll = (): Promise<number> => memory.settle();
-  const session = memory.session();
-  sessions.push(session);
-  const connecting = session.connected();
-  await settleAll();
-  await connecting;
-  const leader = new Election(PATH, { connect: session, id: 'leader' });
-  elections.push(leader);
-  const starting = leader.start();
-  await settleAll();
-  await starting;
-  const term = leader.leadership!;
-  const operator = memory.session();
-  sessions.push(operator);
-  const opConnecting = operator.connected();
-  await settleAll();
-  await opConnecting;
-  // A step-down request lands (the watch fires 'changed'), and the node is deleted before the
-  // leader re-arms its watch: no 'deleted' event will ever come for it.
-  const written = operator.retrying('request', (handle) => handle.setData(leader.node!, withStepDownRequest(Buffer.from('{}'), 'test')));
-  while (!memory.pendingLabels.some((label) => label.startsWith('watch'))) if (!memory.step()) await new Promise((r) => setTimeout(r, 1));
-  memory.deleteNode(leader.node!);
-  await settleAll();
-  await written;
-  expect(term.isLeader).toBe(false);
-  expect(['node-deleted', 'step-down']).toContain((term.signal.reason as { reason: string }).reason);
+  const world = newWorld();
+  const session = await openSession(world);
+  const operator = await openSession(world);
+  const leader = new Election(PATH, { connect: session, id: 'leader', retry: FAST_RETRY });
   // This server delivers only when stepped: close here, stepping, rather than in afterEach.
-  const closing = Promise.all([...elections.splice(0).map((e) => e.close()), ...sessions.splice(0).map((x) => x.close())]);
-  await settleAll();
-  await closing;
+  const closeAll = async (): Promise<void> => {
+    const closing = track('close', Promise.all([leader.close(), session.close(), operator.close()]));
+    await runUntil(world, () => closing.settled);
+  };
+  try {
+    const starting = track('start', leader.start());
+    await runUntil(world, () => starting.settled && leader.state === 'leading');
+    const term = leader.leadership!;
+    // A step-down request lands and uses up the leader's watch on its node (a 'changed' event is
+    // queued for it); the node is deleted before that event is delivered, so before the leader can
+    // re-arm its watch: no 'deleted' event will ever come, and the re-arming read finds no node.
+    const written = track('request', operator.retrying('request', (handle) => handle.setData(leader.node!, withStepDownRequest(Buffer.from('{}'), 'test'))));
+    const watchEvent = `watch ${session.sessionId}`;
+    await runUntil(world, () => world.memory.pendingLabels.includes(watchEvent));
+    expect(term.isLeader).toBe(true);
+    world.memory.deleteNode(leader.node!);
+    await runUntil(world, () => written.settled);
+    await world.memory.settle({ maxSteps: 1000 });
+    expect(written.outcome).toEqual({ ok: true });
+    expect(term.isLeader).toBe(false);
+    expect((term.signal.reason as { reason: string } | undefined)?.reason).toBe('node-deleted');
+  } finally {
+    await closeAll();
+  }
 });

@@ -20,6 +20,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { systemClock } from '../../../lib/clock.js';
+import { pollUntil } from '../../../lib/wait.js';
 import { ZkClient } from '../../../lib/zk-client.js';
 
 const WAIT_MS = 20_000;
@@ -97,16 +98,16 @@ async function startProxy(): Promise<{ port: number; accepted: net.Socket[]; ser
 
 /** Asks until the client answers (it first has to reconnect), within WAIT_MS. */
 async function answers(client: ZkClient, name: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      await client.exists('/');
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${name} did not answer within ${WAIT_MS} ms: ${(error as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  let last: Error | undefined;
+  const answered = await pollUntil(
+    () =>
+      client.exists('/').then(
+        () => true,
+        (error: unknown) => ((last = error as Error), false),
+      ),
+    { timeoutMs: WAIT_MS, intervalMs: 100 },
+  );
+  if (!answered) throw new Error(`${name} did not answer within ${WAIT_MS} ms: ${last?.message ?? 'no reply'}`);
 }
 
 if (!host || !port) fail(1, 'usage: descriptor-reuse.js <host:port>');

@@ -4,6 +4,7 @@
  * server at a time (the other two keep a quorum).
  */
 import type { LocalEnsemble } from '../../../lib/testing/index.js';
+import { sleep } from '../../../lib/wait.js';
 import type { Random } from '../../chaos/schedule.js';
 import type { Victims } from './victims.js';
 
@@ -35,5 +36,3 @@ export async function serverFaults(ensemble: LocalEnsemble, random: Random, vict
     }
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,12 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { sleep } from '../../../lib/wait.js';
 import type { Random } from '../../chaos/schedule.js';
 import { spawnTracked, type TrackedProcess } from '../../support/processes.js';
 import type { VictimConfig, VictimStats } from './protocol.js';
 
 const READY_MS = 30_000;
 const STOP_GRACE_MS = 15_000;
+/** How long after a victim's exit its stderr pipe may take to close (all its lines read), ms. */
+const CLOSE_MS = 5000;
 /** How long a victim runs between two pauses, ms. */
 const RUN_MS: [number, number] = [700, 2500];
 /** How far past the session timeout a pause lasts, ms. */
@@ -149,10 +152,14 @@ export class Victims {
     const victim = this.#slots[slot]!;
     const exit = victim.proc.exitInfo;
     if (!exit || victim.stopping) return false;
-    // stderr is read through a pipe: give its last lines a moment to arrive.
-    await sleep(200);
+    // stderr is read through a pipe: its last lines are in once the child's stdio has closed.
+    const complete = await victim.proc.waitForClose(CLOSE_MS).then(
+      () => true,
+      () => false,
+    );
     const stderrFile = path.join(this.options.dir, `${victim.name}.stderr`);
-    fs.writeFileSync(stderrFile, victim.proc.errorLines.join('\n') + '\n');
+    const incomplete = complete ? '' : `(stderr still open ${CLOSE_MS} ms after the exit: its last lines may be missing)\n`;
+    fs.writeFileSync(stderrFile, victim.proc.errorLines.join('\n') + '\n' + incomplete);
     await this.options.onDeath({
       name: victim.name,
       pid: victim.proc.pid,
@@ -191,5 +198,3 @@ function lastStats(proc: TrackedProcess): VictimStats | undefined {
   }
   return undefined;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
