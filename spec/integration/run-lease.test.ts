@@ -120,7 +120,7 @@ test('run frozen with SIGSTOP: its command, which ignores SIGTERM, is gone befor
   expect(b.sampler.maxAlive).toBe(1);
 });
 
-test('a partition of the leader longer than T, its command taking 2 s to stop: never two alive, the successor starts within T + a few ticks (2 trials)', async () => {
+test('a partition of the leader longer than T, its command taking 2 s to stop: never two alive, the successor starts once the old session is gone (2 trials)', async () => {
   const T = 3000;
   const b = bed();
   const proxies = [await b.proxy(), await b.proxy()];
@@ -136,13 +136,9 @@ test('a partition of the leader longer than T, its command taking 2 s to stop: n
     const old = jobStarts([leader]).at(-1)!;
     const from = waiter.lines.length;
     proxy.blackhole();
-    const cutAt = performance.now();
+    // How soon is a figure (npm run bench, figure 10), not a test: the wait is only bounded here.
     const successor = await nextJob(waiter, from, T + WAIT_MS);
-    const tookMs = performance.now() - cutAt;
     expect({ trial, oldRuns: jobRuns(old), overlaps: overlaps(b.runs) }).toEqual({ trial, oldRuns: false, overlaps: [] });
-    // The server expires the session T after it last heard from the leader, on a tick boundary;
-    // 10 ticks of slack for a loaded machine.
-    expect(tookMs).toBeLessThan(T + 10 * TICK_MS);
     expect(successor.token).toBeGreaterThan(old.token);
     proxy.restore();
   }
