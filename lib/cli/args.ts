@@ -1,7 +1,8 @@
 /** Argument parsing for every command: node's parseArgs, strict, with our usage errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { AuthInfo } from '../session.js';
+import type { AuthInfo } from '../session/session.js';
 import { UsageError } from './io.js';
+import type { ListenAddress } from './run/metrics.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -72,12 +73,6 @@ export function authOption(parsed: Parsed, env: NodeJS.ProcessEnv): AuthInfo | u
 export function sessionOptions(parsed: Parsed, env: NodeJS.ProcessEnv): { connect: string; connectTimeout: number; auth?: AuthInfo } {
   const auth = authOption(parsed, env);
   return { connect: connectOption(parsed, env), connectTimeout: msOption(parsed, 'timeout', 10_000), ...(auth ? { auth } : {}) };
-}
-
-/** Where a server of ours listens: `--metrics HOST:PORT`. */
-export interface ListenAddress {
-  host: string;
-  port: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Rendering participants for people: an aligned table, and one line per change when not on a tty. */
-import type { Participant } from '../participants.js';
+import type { Participant } from '../observe/list-participants.js';
 
 export function age(from: Date, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - from.getTime()) / 1000));

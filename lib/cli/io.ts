@@ -1,7 +1,7 @@
 /** What a CLI command may touch: its streams and environment, injectable for tests. */
 import winston from 'winston';
 import { ZkElectionError } from '../errors.js';
-import { TestingError } from '../testing/errors.js';
+import { TestingError } from '../testing/testing-errors.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

@@ -4,8 +4,8 @@
  * leader print nothing). Text: the leader's id, or `-` while nobody leads. JSON: one object per
  * line (as `leader --json` prints it, on one line), `null` while nobody leads.
  */
-import { observeLeader, type ObserveLeaderOptions } from '../observe.js';
-import { participantToJson } from '../participants.js';
+import { observeLeader, type ObserveLeaderOptions } from '../observe/observe-leader.js';
+import { participantToJson } from '../observe/list-participants.js';
 import { EXIT, interruption, type CliIo } from './io.js';
 
 export async function watchLeader(path: string, options: Omit<ObserveLeaderOptions, 'signal'>, io: CliIo, json: boolean): Promise<number> {

@@ -2,12 +2,12 @@
 /** The `zk-election` command: a thin main(argv, io) -> exit code, one file per command. */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { demoCommand, DEMO_HELP } from './demo.js';
+import { demoCommand, DEMO_HELP } from './demo-command.js';
 import { exitCodeFor, reportError, EXIT, type CliIo } from './io.js';
-import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } from './participants.js';
-import { runCommand, RUN_HELP } from './run.js';
-import { serverCommand, SERVER_HELP } from './server.js';
-import { stepDownCommand, STEP_DOWN_HELP } from './step-down.js';
+import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } from './participants-command.js';
+import { runCommand, RUN_HELP } from './run-command.js';
+import { serverCommand, SERVER_HELP } from './server-command.js';
+import { stepDownCommand, STEP_DOWN_HELP } from './step-down-command.js';
 
 const HELP = `Usage: zk-election <command> [options]
 

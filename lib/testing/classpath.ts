@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ZooKeeperNotFoundError } from './errors.js';
+import { ZooKeeperNotFoundError } from './testing-errors.js';
 
 /** Where Debian's `zookeeper` package puts its jars (and the slf4j bindings it can use). */
 export const DEFAULT_SEARCH_DIRS: readonly string[] = ['/usr/share/java'];

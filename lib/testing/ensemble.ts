@@ -2,15 +2,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'winston';
-import { abortedStart, ServerTimeoutError, TestingError } from './errors.js';
+import { abortedStart, ServerTimeoutError, TestingError } from './testing-errors.js';
 import { findZooKeeperRuntime } from './classpath.js';
-import { memberSpec, writeMemberFiles, type MemberSpec, type Timing } from './config.js';
+import { memberSpec, writeMemberFiles, type MemberSpec, type Timing } from './ensemble-config.js';
 import type { ServerMode } from './four-letter.js';
 import { removeOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
 import { freeLoopbackPorts, isLoopbackPortFree, LOOPBACK } from './ports.js';
-import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './server.js';
-import { deadlineIn, remaining, sleep } from '../wait.js';
+import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './local-server.js';
+import { deadlineIn, remaining, sleep } from '../process/wait.js';
 
 export interface StartZooKeeperOptions {
   /** How many servers: a standalone server or a three-member ensemble. @default 1 */

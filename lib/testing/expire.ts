@@ -5,12 +5,12 @@
  * because the two handles race: if the original reconnects in between, the server moves the
  * session back to it, the twin's close never reaches the server, and the session lives on.
  */
-import { systemClock } from '../clock.js';
-import type { Session } from '../session.js';
-import { settlesWithin } from '../wait.js';
-import { ZkClient } from '../zk-client.js';
-import { closeTwin } from '../zk-client-quirks.js';
-import { ServerTimeoutError, TestingError } from './errors.js';
+import { systemClock } from '../util/clock.js';
+import type { Session } from '../session/session.js';
+import { settlesWithin } from '../process/wait.js';
+import { ZkClient } from '../zk/native-client.js';
+import { closeTwin } from '../zk/native-quirks.js';
+import { ServerTimeoutError, TestingError } from './testing-errors.js';
 
 export interface ExpireSessionOptions {
   /** Where to attach the twin. @default the session's own connection string */

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { ServerTimeoutError } from './errors.js';
+import { ServerTimeoutError } from './testing-errors.js';
 import { LOOPBACK } from './ports.js';
 
 /** What `srvr` reports in its `Mode:` line once a server serves clients. */

@@ -6,10 +6,10 @@
  */
 export { DEFAULT_SEARCH_DIRS, findJava, findZooKeeperClasspath, findZooKeeperRuntime, type ZooKeeperRuntime } from './classpath.js';
 export { startZooKeeper, type LocalEnsemble, type StartZooKeeperOptions } from './ensemble.js';
-export { TestingError, ZooKeeperNotFoundError, ServerTimeoutError, type TestingErrorCode } from './errors.js';
+export { TestingError, ZooKeeperNotFoundError, ServerTimeoutError, type TestingErrorCode } from './testing-errors.js';
 export { fourLetter, parseMode, type ServerMode } from './four-letter.js';
 export { logTail } from './log-tail.js';
-export { ServerExitedError, type LocalServer } from './server.js';
+export { ServerExitedError, type LocalServer } from './local-server.js';
 export { expireSession, type ExpireSessionOptions } from './expire.js';
-export { MemoryZooKeeper, type MemoryZooKeeperOptions, type SessionTarget } from './memory/server.js';
+export { MemoryZooKeeper, type MemoryZooKeeperOptions, type SessionTarget } from './memory/memory-zookeeper.js';
 export { ManualClock } from './memory/manual-clock.js';

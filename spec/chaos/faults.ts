@@ -3,8 +3,8 @@
  * Every fault is recorded with the leader the fenced resource saw just before it.
  */
 import { performance } from 'node:perf_hooks';
-import { TimeoutError } from '../../lib/errors.js';
-import type { LocalEnsemble, LocalServer } from '../../lib/testing/index.js';
+import { TimeoutError } from 'zk-election';
+import type { LocalEnsemble, LocalServer } from 'zk-election/testing';
 import { waitFor } from '../support/processes.js';
 import type { FencedResource } from './fenced-resource.js';
 import type { FaultRecord } from './invariants.js';

@@ -1,13 +1,13 @@
 /**
  * The chaos test's eye on the election, in its own process: the `zookeeper` binding opens its
  * sockets without close-on-exec, so a session held by the test process itself would leak into
- * every worker and ZooKeeper JVM it spawns (see spec/bench/spawn-clean.ts for what that does).
+ * every worker and ZooKeeper JVM it spawns (see lib/process/spawn-clean.ts for what that does).
  * Usage: node dist/spec/chaos/monitor.js '<MonitorConfig as JSON>'
  * For each line `list <n>` on stdin it prints `{event:'listing', n, ids}` (the participants' ids in
  * election order, read after a sync) or `{event:'listing', n, error}`, within a bounded time.
  */
 import { createInterface } from 'node:readline';
-import { listParticipants, Session } from '../../lib/index.js';
+import { listParticipants, Session } from 'zk-election';
 import { epochNow, type ListingLine, type MonitorConfig } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as MonitorConfig;

@@ -10,7 +10,7 @@
  */
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { runAsLeader, type Leadership } from '../../lib/index.js';
+import { runAsLeader, type Leadership } from 'zk-election';
 import { epochNow, type WorkerConfig, type WorkerLine } from './protocol.js';
 import { ResourceClient } from './resource-client.js';
 

@@ -4,7 +4,7 @@
  * monitor that lists the election. Every process is tracked by pid (spec/support/processes.ts).
  */
 import { fileURLToPath } from 'node:url';
-import type { LocalEnsemble } from '../../lib/testing/index.js';
+import type { LocalEnsemble } from 'zk-election/testing';
 import { startEnsembleProxies, type EnsembleProxies } from '../support/fault-proxy.js';
 import { spawnTracked, type ExitInfo, type TrackedProcess } from '../support/processes.js';
 import type { ListingLine, MonitorConfig, WorkerConfig, WorkerLine } from './protocol.js';

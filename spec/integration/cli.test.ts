@@ -1,11 +1,10 @@
 /** The CLI as operators use it: real processes against a real server, output in both forms, exit codes. */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { Election, listParticipants, participantToJson, Perms } from '../../lib/index.js';
-import { ensurePath } from '../../lib/znodes.js';
+import { Election, listParticipants, participantToJson, Perms } from 'zk-election';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
-import { closedPort, openClient } from '../support/clients.js';
-import { TimeoutError } from '../../lib/errors.js';
+import { closedPort, ensurePath, openClient } from '../support/clients.js';
+import { TimeoutError } from 'zk-election';
 import { descendantsOf, isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 

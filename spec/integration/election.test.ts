@@ -2,10 +2,9 @@
  * The recipe against a real standalone ZooKeeper: leadership order, handover, fencing tokens,
  * the herd-free watch layout as the server itself reports it, and typed errors.
  */
-import { Election, electLeader, getLeader, listParticipants, runAsLeader, Session } from '../../lib/index.js';
-import { CreateMode } from '../../lib/zk-handle.js';
+import { Election, electLeader, getLeader, listParticipants, runAsLeader, Session } from 'zk-election';
 import { expireSession } from 'zk-election/testing';
-import { closedPort, openClient } from '../support/clients.js';
+import { closedPort, CreateMode, openClient } from '../support/clients.js';
 import { countingTransport, newCounts, type RequestCounts } from '../support/counting-transport.js';
 import { abortedWithin, waitFor } from '../support/processes.js';
 import { useZooKeeper, uniquePath } from '../support/zookeeper.js';

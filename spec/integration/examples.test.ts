@@ -6,8 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.js';
-import { CreateMode } from '../../lib/zk-handle.js';
-import { openClient } from '../support/clients.js';
+import { CreateMode, openClient } from '../support/clients.js';
 import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 

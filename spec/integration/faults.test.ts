@@ -4,9 +4,8 @@
  * by someone else, and a path we may not write.
  */
 import { fileURLToPath } from 'node:url';
-import { Election, electLeader, Perms, type Leadership } from '../../lib/index.js';
-import { CreateMode } from '../../lib/zk-handle.js';
-import { openClient } from '../support/clients.js';
+import { Election, electLeader, Perms, type Leadership } from 'zk-election';
+import { CreateMode, openClient } from '../support/clients.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { abortedWithin, killAllTracked, onceEvent, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';

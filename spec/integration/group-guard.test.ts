@@ -3,11 +3,11 @@
  * it watches when the deadline passes without a renewal, and leaves it alone when renewed or
  * dismissed. Real processes; each group is a `sleep` in a group of its own, killed by pgid after.
  */
-import { monotonicNow } from '../../lib/clock.js';
-import { openGroupGuard, type GroupGuard } from '../../lib/group-guard.js';
-import { signalGroup, spawnClean } from '../../lib/spawn-clean.js';
+import { monotonicNow } from '../../lib/util/clock.js';
+import { openGroupGuard, type GroupGuard } from '../../lib/cli/run/group-guard.js';
+import { signalGroup, spawnClean } from '../../lib/process/spawn-clean.js';
 import { killOnExit } from '../../lib/testing/host-exit.js';
-import { sleep } from '../../lib/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { settleWithin, waitFor } from '../support/processes.js';
 
 const groups: number[] = [];

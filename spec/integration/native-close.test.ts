@@ -5,10 +5,8 @@
  * reads the request, so its ephemeral nodes go at once, not a session timeout later, even when
  * the server was frozen at the moment of the close.
  */
-import { Session } from '../../lib/index.js';
-import { CreateMode } from '../../lib/zk-handle.js';
-import { ensurePath } from '../../lib/znodes.js';
-import { openClient } from '../support/clients.js';
+import { Session } from 'zk-election';
+import { CreateMode, ensurePath, openClient } from '../support/clients.js';
 import { waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 

@@ -1,6 +1,6 @@
 /**
  * Issue 14, the native client's abort: a regression test on a real server. The scenario runs in a
- * child process (spec/stress/native-abort/descriptor-reuse.ts), because on the unpatched binding
+ * child process (spec/support/descriptor-reuse-child.ts), because on the unpatched binding
  * it kills its process: one handle's C client closes its socket inside a request (a failed send),
  * and a second handle's socket gets the same descriptor number while the binding still polls it.
  * The patched binding (lib/native, applied by `npm install`) polls a descriptor of its own instead.
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnTracked, type TrackedProcess } from '../support/processes.js';
 import { useZooKeeper } from '../support/zookeeper.js';
 
-const CHILD = fileURLToPath(new URL('../../dist/spec/stress/native-abort/descriptor-reuse.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('../../dist/spec/support/descriptor-reuse-child.js', import.meta.url));
 const RUN_MS = 45_000;
 /**
  * On the unpatched binding the child dies in uv_poll_start at once (SIGSEGV or SIGABRT), but that is

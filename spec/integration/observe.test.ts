@@ -3,7 +3,7 @@
  * and stepping a leader down (requestStepDown, `zk-election step-down`), against a real server.
  */
 import { fileURLToPath } from 'node:url';
-import { Election, electLeader, observeLeader, requestStepDown, Session, type Leadership, type Participant } from '../../lib/index.js';
+import { Election, electLeader, observeLeader, requestStepDown, Session, type Leadership, type Participant } from 'zk-election';
 import { expireSession } from 'zk-election/testing';
 import { CLI, runCli } from '../support/cli.js';
 import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';

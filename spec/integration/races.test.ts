@@ -6,11 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Election, electLeader, listParticipants, Perms, Session, type Leadership } from '../../lib/index.js';
-import { sleep } from '../../lib/wait.js';
-import { CreateMode } from '../../lib/zk-handle.js';
-import { ensurePath } from '../../lib/znodes.js';
-import { openClient } from '../support/clients.js';
+import { Election, electLeader, listParticipants, Perms, Session, type Leadership } from 'zk-election';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateMode, ensurePath, openClient } from '../support/clients.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { onceEvent, settleWithin, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';

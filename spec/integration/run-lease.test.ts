@@ -10,8 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listParticipants } from '../../lib/index.js';
-import { sleep } from '../../lib/wait.js';
+import { listParticipants } from 'zk-election';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI, runCli } from '../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { JOB_START, JobSampler, jobRuns, jobStarts, leaseJob, overlaps, parseJobStart, type JobMode, type JobStart } from '../support/lease-job.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { TimeoutError } from '../../lib/errors.js';
+import { TimeoutError } from 'zk-election';
 import { findZooKeeperClasspath, ServerTimeoutError, startZooKeeper, TestingError, ZooKeeperNotFoundError, type LocalServer } from 'zk-election/testing';
 import { startEnsembleProxies, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { isAlive, killAllTracked, onceEvent, spawnTracked, waitFor } from '../support/processes.js';

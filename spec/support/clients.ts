@@ -1,7 +1,12 @@
 /** Bare clients and ports for tests that need to act beside the library (foreign nodes, closed ports). */
 import { createServer } from 'node:net';
-import { systemClock } from '../../lib/clock.js';
-import { ZkClient } from '../../lib/zk-client.js';
+import { systemClock } from '../../lib/util/clock.js';
+import { ZkClient } from '../../lib/zk/native-client.js';
+
+// Beside the library, tests create nodes of their own (foreign children, parents): the bare
+// client's create modes and parent-making helper, from here rather than from lib/ in every test.
+export { CreateMode } from '../../lib/zk/handle.js';
+export { ensurePath } from '../../lib/zk/paths.js';
 
 /** A connected bare client; the caller closes it. */
 export async function openClient(connect: string, sessionTimeout = 4000): Promise<ZkClient> {

@@ -3,8 +3,8 @@
  * native client by default) and counts every request a Session's handles send. Tests and the
  * bench use it to say "exactly one candidate did any work" or "four requests per candidate".
  */
-import type { Transport, ZkHandle } from '../../lib/index.js';
-import { nativeTransport } from '../../lib/zk-client.js';
+import type { Transport, ZkHandle } from 'zk-election';
+import { nativeTransport } from '../../lib/zk/native-client.js';
 
 export interface RequestCounts {
   total: number;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { LocalEnsemble } from '../../lib/testing/index.js';
+import type { LocalEnsemble } from 'zk-election/testing';
 import { CREATE_TYPES, FrameReader, readRequest, replyXid } from './zk-frames.js';
 
 /**

@@ -8,7 +8,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { ManualClock, MemoryZooKeeper } from 'zk-election/testing';
 import type { Session } from 'zk-election';
-import { pollUntil } from '../../lib/wait.js';
+import { pollUntil } from '../../lib/process/wait.js';
 
 /** Small backoffs: the library's real timers (p-retry's delays) must not slow the enumeration down. */
 export const FAST_RETRY = { minTimeout: 1, maxTimeout: 2 };

@@ -5,8 +5,8 @@
  * and obeys lines on stdin: 'resign', 'exit'.
  */
 import { createInterface } from 'node:readline';
-import { electLeader } from '../../lib/index.js';
-import type { Leadership } from '../../lib/index.js';
+import { electLeader } from 'zk-election';
+import type { Leadership } from 'zk-election';
 
 interface Config {
   connect: string;

@@ -2,10 +2,10 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
-import { TimeoutError } from '../../lib/errors.js';
+import { TimeoutError } from 'zk-election';
 import { killOnExit } from '../../lib/testing/host-exit.js';
-import { spawnClean, stopProcess } from '../../lib/spawn-clean.js';
-import { pollUntil } from '../../lib/wait.js';
+import { spawnClean, stopProcess } from '../../lib/process/spawn-clean.js';
+import { pollUntil } from '../../lib/process/wait.js';
 
 /**
  * Child processes for chaos tests (candidates in their own processes, the CLI), tracked by

@@ -4,7 +4,7 @@
  * Prints one JSON line {event:'ready', pid} once every election leads or waits, and exits on
  * SIGTERM through the library's hook (no handler of its own).
  */
-import { Election, Session } from '../../lib/index.js';
+import { Election, Session } from 'zk-election';
 
 interface Config {
   connect: string;

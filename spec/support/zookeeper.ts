@@ -6,7 +6,7 @@ import {
   startZooKeeper,
   type LocalEnsemble,
   type StartZooKeeperOptions,
-} from '../../lib/testing/index.js';
+} from 'zk-election/testing';
 
 /**
  * The jest fixture for a real ZooKeeper, in the manner of kazoo's harness: one ensemble per

@@ -2,7 +2,7 @@
 import { authOption, listenOption, parse, sessionOptions } from '../../lib/cli/args.js';
 import { UsageError, type CliIo } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
-import { maxGrace, planLease } from '../../lib/cli/run-lease.js';
+import { maxGrace, planLease } from '../../lib/cli/run/lease-plan.js';
 
 describe("run's lease plan", () => {
   test('defaults at T = 10 s: margin 1 s, confirmations every 1 s, SIGKILL 100 ms before the deadline, grace 3 s of the 6.9 s that fit', () => {

@@ -5,7 +5,7 @@
  */
 import { Election, type Leadership, type Session } from 'zk-election';
 import { ManualClock, MemoryZooKeeper } from 'zk-election/testing';
-import { settlesWithin } from '../../lib/wait.js';
+import { settlesWithin } from '../../lib/process/wait.js';
 import { onceEvent } from '../support/processes.js';
 
 const T = 4000;

@@ -6,7 +6,7 @@
  */
 import { Election, requestStepDown, type Session } from 'zk-election';
 import { MemoryZooKeeper } from 'zk-election/testing';
-import { withStepDownRequest } from '../../lib/step-down-request.js';
+import { withStepDownRequest } from '../../lib/znode/step-down-request.js';
 import { FAST_RETRY, newWorld, openSession, runUntil, track } from '../support/interleave.js';
 
 const PATH = '/own-node';

@@ -1,4 +1,5 @@
-import { candidatePrefix, childPath, findByMarker, newMarker, parseCandidateName, sortCandidates, standingOf } from '../../lib/recipe.js';
+import { candidatePrefix, findByMarker, newMarker, parseCandidateName, sortCandidates, standingOf } from '../../lib/znode/recipe.js';
+import { childPath } from '../../lib/zk/paths.js';
 
 const name = (marker: string, seq: number): string => `${candidatePrefix(marker)}${String(seq).padStart(10, '0')}`;
 const m = (c: string): string => c.repeat(32);

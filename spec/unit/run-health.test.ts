@@ -1,6 +1,6 @@
 /** The rule behind `run --metrics`'s /healthz (lib/cli/run-status.ts): pure, no server. */
-import { healthOf, SESSION_STATES, type Role, type Snapshot } from '../../lib/cli/run-status.js';
-import type { SessionState } from '../../lib/session.js';
+import { healthOf, SESSION_STATES, type Role, type Snapshot } from '../../lib/cli/run/run-status.js';
+import type { SessionState } from '../../lib/session/session.js';
 
 const snapshot = (role: Role, session: SessionState): Snapshot => ({
   id: 'sched-1',

@@ -1,6 +1,7 @@
 import { InvalidConnectStringError, InvalidPathError, DataTooLargeError, InvalidArgumentError } from '../../lib/errors.js';
-import { MAX_PAYLOAD_BYTES, encodePayload, validateCandidateOptions } from '../../lib/options.js';
-import { parseConnectString, validateElectionPath } from '../../lib/validate.js';
+import { validateCandidateOptions } from '../../lib/election/election-options.js';
+import { MAX_PAYLOAD_BYTES, encodePayload } from '../../lib/znode/payload.js';
+import { parseConnectString, validateElectionPath } from '../../lib/util/validate.js';
 
 describe('election paths', () => {
   test.each(['/a', '/services/payments/leader', '/a-b_c.d/e'])('accepts %s', (path) => {

@@ -3,7 +3,7 @@
  * a Session built with `clock: new ManualClock()` fire exactly when a test advances time past
  * them, in deadline order. Pass it to MemoryZooKeeper's sessions for deterministic lease tests.
  */
-import type { Clock, ClockTimer } from '../../clock.js';
+import type { Clock, ClockTimer } from '../../util/clock.js';
 
 interface Pending {
   at: number;

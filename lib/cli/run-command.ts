@@ -1,0 +1,290 @@
+/**
+ * `zk-election run <path> -- <command>`: a sidecar that runs a command only while leader.
+ *
+ * The invariant: the command's whole process group is dead by the lease deadline (last contact
+ * with ZooKeeper + T - M, `Leadership.expiresAt`), whatever ends the term: a partition, a pause,
+ * expiry, this process frozen or killed. The server cannot expire our session, so no successor can
+ * start, before that deadline. Each run of the command is a LeasedCommand (lib/cli/leased-command.ts):
+ * SIGTERM at the deadline minus the grace, SIGKILL just before the deadline, both enforced here and
+ * by a guard process (lib/group-guard.ts) that needs nothing from us but renewals.
+ *
+ * Order matters on the way out too: we stop the command first and only then give up our node. That
+ * is why this command handles SIGINT/SIGTERM itself instead of using the library's exit hook (which
+ * would resign at once).
+ */
+import { Election } from '../election/election.js';
+import { canGuard } from './run/group-guard.js';
+import { monotonicNow } from '../util/clock.js';
+import type { Leadership, SuspendedPolicy } from '../election/leadership.js';
+import { listenOption, msOption, parse, requirePath, sessionOptions, type Parsed } from './args.js';
+import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
+import { Confirmations } from './run/confirmations.js';
+import { LeasedCommand } from './run/leased-command.js';
+import { defaultLeaseMargin, planLease, type LeasePlan } from './run/lease-plan.js';
+
+export const RUN_HELP = `Usage: zk-election run <path> [options] -- <command> [args...]
+
+Campaigns for leadership of the election at <path>. While leader, runs <command> in a process
+group of its own, with ZK_ELECTION_PATH, ZK_ELECTION_NODE, ZK_ELECTION_TOKEN (the fencing token),
+ZK_ELECTION_ID, ZK_ELECTION_SESSION_TIMEOUT and ZK_ELECTION_LEASE_MARGIN (ms) in its environment.
+
+The command's whole group is dead by the lease deadline (last contact with ZooKeeper + session
+timeout - lease margin), before any successor can start: when the lease is not renewed in time
+(disconnected, paused) the group gets SIGTERM --grace before the deadline and SIGKILL at it; a guard
+process kills the group at the deadline even if this process is frozen or killed. A disconnection
+that ends before SIGTERM is due costs nothing. When the command exits, run resigns and campaigns
+again (with --once: exits with its status). On SIGINT or SIGTERM it stops the command, resigns,
+closes its session and exits, so the next leader takes over at once. Asked to step down
+(zk-election step-down), it stops the command, then gives up its node and campaigns again.
+
+Options:
+  --id ID                    participant id shown to operators (default host:pid:random)
+  --connect S                ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
+  --auth SCHEME:CREDENTIALS  credentials for the session, e.g. digest:user:password (default: $ZK_AUTH)
+  --session-timeout MS       requested ZooKeeper session timeout T (default 10000)
+  --lease-margin MS          lease margin M, less than T/2 (default 10% of T)
+  --grace MS                 SIGTERM this long before SIGKILL (default 30% of T; shortened, with a
+                             warning, to what fits: T - M - 2 x T/10 - 100 ms)
+  --suspended-policy P       lease (default): keep the command through a disconnection until the
+                             lease runs out; strict: stop it at the first disconnection (the node
+                             is given up only once the command's group is dead)
+  --once                     run the command once, then exit with its status
+  --timeout MS               how long to try to reach ZooKeeper (default 10000)
+  --log-format FORMAT        text (default) or json, one line per transition on stderr
+  --metrics HOST:PORT        serve Prometheus metrics on http://HOST:PORT/metrics and a health
+                             check on /healthz: 200 while connected to ZooKeeper or leading on a
+                             lease that holds, else 503 (port 0: any free port, logged at start)
+  -v, --verbose              also log the library's own transitions
+
+Examples:
+  zk-election run /jobs/payment-scheduler --id sched-1 -- node scheduler.js
+  zk-election run /jobs/cron --once --grace 2000 -- ./nightly-report.sh
+  ZK_AUTH=digest:ops:secret zk-election run /jobs/cron -- ./report.sh
+  zk-election run /jobs/cron --metrics 0.0.0.0:9464 -- ./report.sh
+`;
+
+interface RunConfig {
+  path: string;
+  command: string[];
+  suspendedPolicy: SuspendedPolicy;
+  /**
+   * T, M and the grace that fits, decided once: T is the one asked for, since the library refuses a
+   * session whose granted timeout differs (strictSessionTimeout).
+   */
+  plan: LeasePlan;
+  once: boolean;
+}
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const split = argv.indexOf('--');
+  const own = split === -1 ? argv : argv.slice(0, split);
+  const command = split === -1 ? [] : argv.slice(split + 1);
+  const parsed = parse(own, {
+    id: { type: 'string' },
+    grace: { type: 'string' },
+    once: { type: 'boolean' },
+    'session-timeout': { type: 'string' },
+    'lease-margin': { type: 'string' },
+    'suspended-policy': { type: 'string' },
+    'log-format': { type: 'string' },
+    metrics: { type: 'string' },
+  });
+  if (parsed.values.help) return void io.stdout.write(RUN_HELP), EXIT.OK;
+  const path = requirePath(parsed, 'zk-election run <path> [options] -- <command> [args...]');
+  if (command.length === 0) throw new UsageError('missing the command to run after "--"');
+  const format = parsed.values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError('--log-format expects text or json');
+  const sessionTimeout = msOption(parsed, 'session-timeout', 10_000);
+  const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
+  const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
+  const metricsAt = listenOption(parsed, 'metrics');
+  const plan = planLease(sessionTimeout, leaseMargin, grace);
+  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), plan, once: Boolean(parsed.values.once) };
+  const log = cliLogger(io, format);
+  if (plan.shortenedFrom !== undefined) {
+    log.warn(`--grace ${plan.shortenedFrom} ms does not fit in the lease; using ${plan.grace} ms`, {
+      sessionTimeoutMs: plan.sessionTimeout,
+      leaseMarginMs: plan.leaseMargin,
+      confirmEveryMs: plan.confirmEvery,
+      killLeadMs: plan.killLead,
+    });
+  }
+  // The supervisor drains each term (stops its command) before the library releases our node.
+  let supervisor: Supervisor | undefined;
+  const election = new Election(path, {
+    ...sessionOptions(parsed, io.env),
+    sessionTimeout,
+    leaseMargin,
+    // A term that ends for any reason but our own resign or close (lost, strict, step-down) keeps
+    // our node until its command's group is dead: no successor starts beside a stopping command.
+    suspendedPolicy: config.suspendedPolicy,
+    drain: (leadership) => supervisor?.drain(leadership),
+    ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
+    ...(parsed.values.verbose ? { logger: log } : {}),
+  });
+  supervisor = new Supervisor(election, config, log);
+  // Only with --metrics: prom-client is not loaded otherwise. Listening before the election starts
+  // makes a taken port a usage error before anything is created in ZooKeeper.
+  const metrics =
+    metricsAt &&
+    (await import('./run/metrics.js').then(({ serveMetrics, ListenError }) =>
+      serveMetrics(election, metricsAt, log).catch((error: unknown) => {
+        throw error instanceof ListenError ? new UsageError(error.message) : error;
+      }),
+    ));
+  try {
+    return await supervisor.run();
+  } finally {
+    await metrics?.close();
+  }
+}
+
+function leaseMarginOption(parsed: Parsed, sessionTimeout: number): number {
+  const margin = msOption(parsed, 'lease-margin', defaultLeaseMargin(sessionTimeout));
+  if (margin * 2 >= sessionTimeout) throw new UsageError(`--lease-margin must be less than half of the session timeout (${sessionTimeout} ms): the lease is what is left`);
+  return margin;
+}
+
+function suspendedPolicyOption(parsed: Parsed): SuspendedPolicy {
+  const policy = parsed.values['suspended-policy'] ?? 'lease';
+  if (policy !== 'lease' && policy !== 'strict') throw new UsageError('--suspended-policy expects lease or strict');
+  return policy;
+}
+
+type Log = ReturnType<typeof cliLogger>;
+
+class Supervisor {
+  #command: LeasedCommand | undefined;
+  #stopping = false;
+  /** The current term's renewals. */
+  #confirmations: Confirmations | undefined;
+  #done!: (code: number) => void;
+
+  constructor(
+    readonly election: Election,
+    readonly config: RunConfig,
+    readonly log: Log,
+  ) {}
+
+  async run(): Promise<number> {
+    const finished = new Promise<number>((resolve) => (this.#done = resolve));
+    const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, EXIT.OK);
+    const onCrash = (): void => {
+      // Last resort on an uncaught exception: no copy of the command may outlive us.
+      this.#command?.kill('uncaught exception');
+      void this.election.close();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('uncaughtExceptionMonitor', onCrash);
+    this.election.on('state', (to, from, cause) => this.log.info(`${from} -> ${to}`, { cause }));
+    this.election.on('elected', (leadership) => void this.#onElected(leadership));
+    this.election.on('suspended', (leadership) => this.#onSuspended(leadership));
+    this.election.on('resumed', (leadership) => {
+      this.log.info('reconnected; leadership resumed');
+      if (this.#confirmations?.leadership === leadership) this.#confirmations.confirm();
+    });
+    this.election.on('error', (error) => this.log.error('election error', { error: error.message }));
+    try {
+      await this.election.start();
+      this.log.info('campaigning', { path: this.config.path, id: this.election.id, node: this.election.node });
+      // Closed by the library itself (an error it cannot recover from, logged as an election error):
+      // nothing is left to campaign for, so stop the command and exit 1 rather than idle.
+      this.election.on('state', (to, _from, cause) => {
+        if (to === 'closed') void this.#shutdown(`election closed: ${cause}`, EXIT.FAILURE);
+      });
+      if (!canGuard) this.log.warn('no group guard here (it needs Linux, bash, /proc and setpriv): if this process is frozen or killed with SIGKILL, the command keeps running');
+      return await finished;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('uncaughtExceptionMonitor', onCrash);
+    }
+  }
+
+  async #onElected(leadership: Leadership): Promise<void> {
+    if (this.#stopping) return;
+    // Re-elected while the last term's command is still stopping: never two copies.
+    const previous = this.#command;
+    if (previous) {
+      this.log.info('waiting for the previous command to stop', { pid: previous.pgid });
+      await previous.stop('re-elected while the previous command still runs');
+      if (this.#stopping || !leadership.isLeader) return;
+    }
+    const { plan } = this.config;
+    const command = new LeasedCommand({ command: this.config.command, env: this.#commandEnv(leadership, plan), leadership, plan, log: this.log });
+    this.#command = command;
+    this.log.info('elected; command started', {
+      token: leadership.token.toString(),
+      term: leadership.term,
+      pid: command.pgid,
+      leaseLeftMs: Math.round(command.deadline - monotonicNow()),
+      graceMs: plan.grace,
+    });
+    this.#confirmations = new Confirmations(leadership, plan.confirmEvery, () => command.renew());
+    leadership.signal.addEventListener('abort', () => this.#onLost(leadership), { once: true });
+    void command.exited.then((code) => this.#onCommandExit(leadership, command, code));
+  }
+
+  #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
+    // The command gets its own term's facts, not our credentials.
+    const { ZK_AUTH: _credentials, ...env } = process.env;
+    return {
+      ...env,
+      ZK_ELECTION_PATH: this.config.path,
+      ZK_ELECTION_NODE: leadership.node,
+      ZK_ELECTION_TOKEN: leadership.token.toString(),
+      ZK_ELECTION_ID: leadership.id,
+      ZK_ELECTION_SESSION_TIMEOUT: String(plan.sessionTimeout),
+      ZK_ELECTION_LEASE_MARGIN: String(plan.leaseMargin),
+    };
+  }
+
+  #onSuspended(leadership: Leadership): void {
+    const leaseLeftMs = Math.round(leadership.expiresAt - monotonicNow());
+    this.log.warn('disconnected from ZooKeeper; leadership held on the lease', { leaseLeftMs });
+  }
+
+  #onLost(leadership: Leadership): void {
+    if (this.#stopping) return;
+    const reason = (leadership.signal.reason as { reason?: string }).reason;
+    // After our own resign() the command has stopped already; the rest is drained by the library's call.
+    if (reason !== 'resigned') this.log.warn('leadership lost; stopping the command before giving up our node', { reason, token: leadership.token.toString() });
+  }
+
+  /**
+   * The Election's `drain` hook: stops the command of `leadership`'s term, if it still runs, and
+   * resolves once its group is dead. The library keeps our node until then, so after a step-down
+   * or a lost term the next leader's command starts only after ours has exited.
+   */
+  async drain(leadership: Leadership): Promise<void> {
+    const command = this.#command;
+    if (command?.leadership !== leadership) return;
+    const reason = (leadership.signal.reason as { reason?: string } | undefined)?.reason ?? 'ended';
+    await command.stop(`term over (${reason})`);
+  }
+
+  async #onCommandExit(leadership: Leadership, command: LeasedCommand, code: number): Promise<void> {
+    if (this.#stopping) return;
+    this.log.info('command exited', { code, token: leadership.token.toString() });
+    // Whatever it left running in its group must not outlive its term.
+    await command.stop('the command exited; stopping what it left in its group');
+    if (this.#command === command) this.#command = undefined;
+    if (this.config.once) return this.#shutdown('--once: command finished', code);
+    if (leadership.isLeader) {
+      this.log.info('resigning; campaigning again');
+      await leadership.resign();
+    }
+  }
+
+  async #shutdown(why: string, code: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.log.info('shutting down', { why });
+    const command = this.#command;
+    await command?.stop(`shutting down (${why})`);
+    await this.election.close();
+    this.log.info('resigned and closed');
+    this.#done(code);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * `zk-election run --metrics HOST:PORT`: Prometheus text on /metrics and a health check on
+ * /healthz, served by `run` itself (lib/cli/run-status.ts says what they report and why).
+ *
+ * `run` imports this module only when the flag is given: prom-client and node:http cost start-up
+ * time that a sidecar without metrics, and every other command, should not pay. The server lives
+ * and dies with `run`: `close()` drops the scrapers' keep-alive connections, it never holds the
+ * event loop open on its own, and the command cannot inherit its socket (Node opens it
+ * close-on-exec, and lib/spawn-clean.ts closes whatever else is left before the command starts).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Election } from '../../election/election.js';
+import type { Logger as Log } from 'winston';
+import { healthOf, RunStatus, SESSION_STATES } from './run-status.js';
+
+/** Where a server of ours listens: `--metrics HOST:PORT`. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** The address could not be listened on (taken, not ours): `run` reports it as bad usage. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+export interface MetricsServer {
+  /** Where /metrics is served, with the port the system chose for port 0. */
+  readonly url: string;
+  /** Stops listening and drops open connections; resolves once the server is closed. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Listens on `address` (ListenError when it cannot) and serves `election`'s metrics. */
+export async function serveMetrics(election: Election, address: ListenAddress, log: Log): Promise<MetricsServer> {
+  const status = new RunStatus(election);
+  const register = registry(election, status);
+  const server = createServer((request, response) => void respond(request, response, register, status, log));
+  await listen(server, address);
+  // The election and the command keep `run` alive; a scraper's connection must not.
+  server.unref();
+  server.on('error', (error) => log.error('metrics server error', { error: error.message }));
+  const { port } = server.address() as { port: number };
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  const url = `http://${host}:${port}/metrics`;
+  log.info('serving metrics', { url, health: `http://${host}:${port}/healthz` });
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closed ??= new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
+
+function registry(election: Election, status: RunStatus): Registry {
+  const register = new Registry();
+  collectDefaultMetrics({ register });
+  const registers = [register];
+  new Gauge({
+    name: 'zk_election_is_leader',
+    help: '1 while this participant leads on a valid lease, else 0.',
+    registers,
+    collect() {
+      this.set(status.snapshot().role === 'leader' ? 1 : 0);
+    },
+  });
+  const terms = new Counter({ name: 'zk_election_leader_transitions_total', help: 'Terms this participant began.', registers });
+  election.on('elected', () => terms.inc());
+  new Gauge({
+    name: 'zk_election_lease_remaining_seconds',
+    help: 'Seconds until the lease deadline (last contact with ZooKeeper + session timeout - lease margin); 0 when not leader.',
+    registers,
+    collect() {
+      this.set(status.snapshot().leaseRemainingMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'zk_election_session_state',
+    help: '1 for the ZooKeeper session state this participant is in, 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = status.snapshot().session;
+      for (const state of SESSION_STATES) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'zk_election_queue_position',
+    help: 'Candidates ahead of this one: 0 for the leader, 1 for the next in line; -1 when not in the queue (joining, stopping).',
+    registers,
+    async collect() {
+      this.set(await status.position());
+    },
+  });
+  return register;
+}
+
+async function respond(request: IncomingMessage, response: ServerResponse, register: Registry, status: RunStatus, log: Log): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  if (path !== '/metrics' && path !== '/healthz') return send(response, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.setHeader('Allow', 'GET, HEAD');
+    return send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+  }
+  if (path === '/healthz') {
+    const health = healthOf(status.snapshot());
+    return send(response, health.status, 'application/json', `${JSON.stringify(health.body)}\n`, request.method === 'HEAD');
+  }
+  try {
+    send(response, 200, register.contentType, await register.metrics(), request.method === 'HEAD');
+  } catch (error) {
+    log.error('metrics collection failed', { error: (error as Error).message });
+    send(response, 500, 'text/plain; charset=utf-8', 'metrics collection failed\n');
+  }
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string, headOnly = false): void {
+  // The connection may have been dropped meanwhile (the scraper gave up, or `run` is closing).
+  if (response.destroyed) return;
+  response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+  response.end(headOnly ? undefined : body);
+}
+
+function listen(server: Server, { host, port }: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      reject(new ListenError(`--metrics ${shown}: cannot listen there (${error.code ?? error.message})`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * `zk-election server`: a throwaway local ZooKeeper for trying the library by hand. It runs in the
+ * foreground until Ctrl-C (or SIGTERM), then stops the JVM and removes its data directory. Not for
+ * production: data is not fsynced and lives in a temporary directory.
+ */
+import { onAbort } from '../util/abort.js';
+import { startZooKeeper } from '../testing/index.js';
+import { parse } from './args.js';
+import { EXIT, interruption, UsageError, type CliIo } from './io.js';
+
+export const SERVER_HELP = `Usage: zk-election server [--port P] [--servers 1|3]
+
+Runs a local ZooKeeper on loopback in the foreground, for trying zk-election by hand,
+until Ctrl-C; then stops it and removes its data. Needs Java and ZooKeeper's jars
+(Debian's 'zookeeper' package, or $ZOOKEEPER_HOME; 'npm run ensure-zookeeper' installs them).
+Not for production: data lives in a temporary directory and is not fsynced.
+
+Options:
+  --port P         client port of a standalone server (default 2181, the default of --connect)
+  --servers N      1 (default) or 3; a 3-node ensemble takes free ports and prints its
+                   connection string
+
+Examples:
+  zk-election server
+  zk-election server --servers 3
+`;
+
+export async function serverCommand(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parse(argv, { port: { type: 'string' }, servers: { type: 'string' } });
+  if (parsed.values.help) return void io.stdout.write(SERVER_HELP), EXIT.OK;
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; see zk-election server --help`);
+  const servers = Number(parsed.values.servers ?? 1) as 1 | 3;
+  if (servers !== 1 && servers !== 3) throw new UsageError('--servers expects 1 or 3');
+  if (servers === 3 && parsed.values.port !== undefined) throw new UsageError('--port is for a standalone server; a 3-node ensemble takes free ports');
+  const port = Number(parsed.values.port ?? 2181);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port expects a port number, got "${String(parsed.values.port)}"`);
+
+  // Handlers stay on until the end, so a second Ctrl-C while stopping cannot cut the clean-up short.
+  const stop = interruption({ once: false });
+  // The JVM's handles are unref'd (a forgotten server must not hold a process open); this timer
+  // keeps the process, and so the server, alive until it is stopped and cleaned up.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    const ensemble = await startZooKeeper(servers === 1 ? { servers: 1, clientPort: port } : { servers: 3 });
+    try {
+      io.stdout.write(`ZooKeeper (${servers === 1 ? 'standalone' : '3-node ensemble'}) serving at ${ensemble.connectString}\n`);
+      if (ensemble.connectString !== '127.0.0.1:2181') io.stdout.write(`  export ZK_CONNECT=${ensemble.connectString}\n`);
+      io.stdout.write(`  data in ${ensemble.baseDir}; Ctrl-C stops the server and removes it\n`);
+      await new Promise<void>((resolve) => onAbort(stop.signal, resolve));
+      io.stdout.write('stopping ZooKeeper...\n');
+    } finally {
+      await ensemble.stop();
+    }
+    io.stdout.write('stopped; nothing left behind\n');
+    return EXIT.OK;
+  } finally {
+    clearInterval(keepAlive);
+    stop.dispose();
+  }
+}

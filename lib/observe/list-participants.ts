@@ -1,0 +1,118 @@
+/** listParticipants(): who is in an election, in order; shared by the library and the CLI. */
+import type { ZkElectionError } from '../errors.js';
+import { parsePayload } from '../znode/payload.js';
+import { sortCandidates } from '../znode/recipe.js';
+import { childPath } from '../zk/paths.js';
+import type { Session, SessionOptions } from '../session/session.js';
+import { resolveSession } from '../session/resolve-session.js';
+import { validateElectionPath } from '../util/validate.js';
+import type { Watcher, ZkHandle } from '../zk/handle.js';
+
+export interface Participant {
+  id: string;
+  /** Full path of the candidate node. */
+  node: string;
+  sequence: number;
+  /** True for the first (lowest) candidate. */
+  leader: boolean;
+  /** The metadata the participant joined with (undefined if none). */
+  data: unknown;
+  /** Owning session id (hex). */
+  sessionId: string;
+  /** When the candidate node was created (server time). */
+  createdAt: Date;
+  /** The fencing token this participant holds or would hold as leader (the node's czxid). */
+  token: bigint;
+  host: string | undefined;
+  pid: number | undefined;
+  startedAt: string | undefined;
+}
+
+/** Reads are pipelined in batches of this size: enough to fill the pipe, bounded in memory. */
+const READ_BATCH = 1000;
+
+type ReadOptions = Omit<SessionOptions, 'connect'> & { connect?: string | Session };
+
+/** Participants sorted by sequence; the first is the leader. An absent path gives []. */
+export function listParticipants(path: string, options: ReadOptions = {}): Promise<Participant[]> {
+  return withClient(path, options, (client) => readParticipants(client, path));
+}
+
+/**
+ * The current leader alone, or undefined when nobody leads: one children read and one data read
+ * (two if the lowest candidate left in between), however many candidates wait.
+ */
+export function getLeader(path: string, options: ReadOptions = {}): Promise<Participant | undefined> {
+  return withClient(path, options, (client) => readLeader(client, path));
+}
+
+async function withClient<T>(path: string, options: ReadOptions, read: (client: ZkHandle) => Promise<T>): Promise<T> {
+  validateElectionPath(path);
+  const { session, owned } = await resolveSession(options.connect, options);
+  try {
+    return await session.retrying('read election', read, options.signal ? { signal: options.signal } : {});
+  } finally {
+    if (owned) await session.close();
+  }
+}
+
+async function listCandidates(client: ZkHandle, path: string): Promise<Array<{ name: string; sequence: number }>> {
+  try {
+    return sortCandidates(await client.getChildren(path)).candidates;
+  } catch (error) {
+    if ((error as ZkElectionError).code === 'NO_NODE') return [];
+    throw error;
+  }
+}
+
+export async function readParticipants(client: ZkHandle, path: string, listed?: string[]): Promise<Participant[]> {
+  const candidates = listed ? sortCandidates(listed).candidates : await listCandidates(client, path);
+  const found: Participant[] = [];
+  for (let i = 0; i < candidates.length; i += READ_BATCH) {
+    const batch = candidates.slice(i, i + READ_BATCH);
+    const read = await Promise.all(batch.map((c) => readOne(client, childPath(path, c.name), c.sequence)));
+    for (const participant of read) if (participant) found.push(participant);
+  }
+  if (found[0]) found[0].leader = true;
+  return found;
+}
+
+/** The first candidate still present, from one listing; the leader as of that listing. */
+export async function readLeader(client: ZkHandle, path: string): Promise<Participant | undefined> {
+  for (const candidate of await listCandidates(client, path)) {
+    const participant = await readOne(client, childPath(path, candidate.name), candidate.sequence);
+    if (participant) return { ...participant, leader: true };
+  }
+  return undefined;
+}
+
+/** One candidate node as a Participant; undefined when it is gone. With `watcher`, a data watch is left on it. */
+export async function readOne(client: ZkHandle, node: string, sequence: number, watcher?: Watcher): Promise<Participant | undefined> {
+  let result;
+  try {
+    result = await client.get(node, watcher);
+  } catch (error) {
+    // Left between the listing and the read: not a participant any more.
+    if ((error as ZkElectionError).code === 'NO_NODE') return undefined;
+    throw error;
+  }
+  const payload = parsePayload(result.data);
+  return {
+    id: payload?.id ?? node.slice(node.lastIndexOf('/') + 1),
+    node,
+    sequence,
+    leader: false,
+    data: payload?.data,
+    sessionId: result.stat.ephemeralOwner,
+    createdAt: result.stat.ctime,
+    token: BigInt(result.stat.czxid),
+    host: payload?.host,
+    pid: payload?.pid,
+    startedAt: payload?.startedAt,
+  };
+}
+
+/** JSON form for the CLI and for logs: bigints as strings, dates as ISO strings. */
+export function participantToJson(p: Participant): Record<string, unknown> {
+  return { ...p, token: p.token.toString(), createdAt: p.createdAt.toISOString() };
+}

@@ -1,0 +1,97 @@
+/**
+ * Opening a ZooKeeper session for a Session: create a handle through the transport, wait until it
+ * connects (bounded), check the granted timeout and add credentials before anyone may use it. A
+ * handle that fails any step is closed here and never reaches the session's users; one that dies
+ * before it connects (the binding's spin guard) is replaced with backoff within `connectTimeout`.
+ */
+import type { Clock } from '../util/clock.js';
+import { ClosedError, errorForReturnCode, SessionTimeoutError, UnreachableError } from '../errors.js';
+import type { Logger } from '../util/logger.js';
+import { retry } from './retry.js';
+import type { AuthInfo } from './session-options.js';
+import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from '../zk/handle.js';
+
+export interface OpenSessionOptions extends Omit<OpenHandleOptions, 'timeoutMs'> {
+  logger: Logger;
+  /** True once the Session is closed: no new handle then. */
+  isClosed(): boolean;
+}
+
+/** Opens a session: handles are replaced while they die before connecting, within `connectTimeout`. */
+export async function openSession(options: OpenSessionOptions): Promise<ZkHandle> {
+  const deadline = performance.now() + options.connectTimeout;
+  try {
+    return await retry('open session', () => openHandle({ ...options, timeoutMs: Math.max(1, deadline - performance.now()) }), {
+      retries: Infinity,
+      minTimeout: 50,
+      maxTimeout: 1000,
+      maxRetryTime: options.connectTimeout,
+      signal: options.closing,
+      logger: options.logger,
+      retryIf: (error) => error instanceof ClosedError && !options.isClosed(),
+    });
+  } catch (error) {
+    throw error instanceof ClosedError && !options.isClosed() ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+  }
+}
+
+export interface OpenHandleOptions {
+  transport: Transport;
+  connect: string;
+  requestedTimeout: number;
+  connectTimeout: number;
+  /** Refuse a granted timeout other than the requested one. */
+  strict: boolean;
+  auth: readonly AuthInfo[];
+  clock: Clock;
+  /** What is left of the session's connect timeout, ms. */
+  timeoutMs: number;
+  /** The session's close(): ends the wait at once. */
+  closing: AbortSignal;
+  /** Called with the new handle before it connects. */
+  adopt(handle: ZkHandle): void;
+  /** Called when the handle failed and was closed. */
+  abandon(handle: ZkHandle): void;
+}
+
+/** Resolves with a connected, authenticated handle; rejects with UNREACHABLE, AUTH_FAILED, SESSION_TIMEOUT_OUT_OF_RANGE or CLOSED. */
+export async function openHandle(options: OpenHandleOptions): Promise<ZkHandle> {
+  const handle = options.transport({ connect: options.connect, sessionTimeout: options.requestedTimeout, clock: options.clock });
+  options.adopt(handle);
+  try {
+    await waitConnected(handle, options);
+    const granted = handle.negotiatedTimeout;
+    if (options.strict && granted > 0 && granted !== options.requestedTimeout) throw new SessionTimeoutError(options.requestedTimeout, granted);
+    for (const { scheme, credentials } of options.auth) await handle.addAuth(scheme, credentials);
+  } catch (error) {
+    options.abandon(handle);
+    handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+function waitConnected(handle: ZkHandle, options: OpenHandleOptions): Promise<void> {
+  const { closing, connect, connectTimeout, timeoutMs } = options;
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      handle.off('connected', onConnected);
+      handle.off('closed', onClosed);
+      closing.removeEventListener('abort', onClose);
+    };
+    const onConnected = (): void => (cleanup(), resolve());
+    const onClosed = (code: number): void => {
+      cleanup();
+      reject(code === AUTH_FAILED_STATE ? errorForReturnCode(-115) : new ClosedError('session'));
+    };
+    const onClose = (): void => (cleanup(), reject(new ClosedError('session')));
+    // A real timer, not the session's clock: this bounds a wait for the network.
+    const timer = setTimeout(() => (cleanup(), reject(new UnreachableError(connect, connectTimeout))), timeoutMs);
+    timer.unref?.();
+    handle.on('connected', onConnected);
+    handle.on('closed', onClosed);
+    closing.addEventListener('abort', onClose, { once: true });
+    if (handle.connected) onConnected();
+  });
+}

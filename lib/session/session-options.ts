@@ -1,0 +1,32 @@
+/** The options of a Session (types only: session.ts and the modules around it all read them). */
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { RetryPolicy } from './retry.js';
+import type { Transport } from '../zk/handle.js';
+
+/** Digest credentials (`user:password`), or any scheme the server knows. */
+export interface AuthInfo {
+  scheme: string;
+  credentials: string;
+}
+
+export interface SessionOptions {
+  /** `host:port,...[/chroot]`. @default process.env.ZK_CONNECT, then '127.0.0.1:2181' */
+  connect?: string;
+  /** Requested session timeout in ms; the server may only grant a value in its [min, max]. @default 10000 */
+  sessionTimeout?: number;
+  /** How long to wait for the first connection, ms. @default 10000 */
+  connectTimeout?: number;
+  /** Credentials added to every new session before it is used. */
+  auth?: AuthInfo | AuthInfo[];
+  /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
+  strictSessionTimeout?: boolean;
+  /** Backoff for an operation retried through connection loss. @default { retries: 10, minTimeout: 20, maxTimeout: 1000 } */
+  retry?: RetryPolicy;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** How handles are made. @default the native client; zk-election/testing's MemoryZooKeeper gives another */
+  transport?: Transport;
+  /** The monotonic clock of leases and term timers. @default the system's (performance.now) */
+  clock?: Clock;
+}

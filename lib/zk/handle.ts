@@ -1,0 +1,99 @@
+/**
+ * What the library needs of one ZooKeeper session handle. The native binding (zk-client.ts) is
+ * one implementation; zk-election/testing's in-memory ZooKeeper is the other, so that Session,
+ * Election and Leadership run unchanged in deterministic unit tests. Types only, plus constants.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Clock } from '../util/clock.js';
+
+/** The stat structure as the binding returns it. */
+export interface Stat {
+  czxid: number;
+  mzxid: number;
+  pzxid: number;
+  ctime: Date;
+  mtime: Date;
+  version: number;
+  cversion: number;
+  aversion: number;
+  /** The owning session id in hex, or '0' for a persistent node. */
+  ephemeralOwner: string;
+  dataLength: number;
+  numChildren: number;
+}
+
+export type WatchEventType = 'created' | 'deleted' | 'changed' | 'child';
+export interface WatchEvent {
+  type: WatchEventType;
+  path: string;
+}
+/** Called once, for a node event only: session events never reach a watcher. */
+export type Watcher = (event: WatchEvent) => void;
+
+export interface Acl {
+  perms: number;
+  scheme: string;
+  auth: string;
+}
+
+export const CreateMode = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3, CONTAINER: 4 } as const;
+export type CreateModeValue = (typeof CreateMode)[keyof typeof CreateMode];
+export const Perms = { READ: 1, WRITE: 2, CREATE: 4, DELETE: 8, ADMIN: 16, ALL: 31 } as const;
+
+/** Close codes: 0 when we closed it, -112 on expiry, -113 on auth failure. */
+export const EXPIRED_STATE = -112;
+export const AUTH_FAILED_STATE = -113;
+
+export interface HandleEvents {
+  connected: [];
+  connecting: [];
+  /** The handle is gone for good: 0 when we closed it, -112 on expiry, -113 on auth failure. */
+  closed: [code: number];
+}
+
+export interface HandleOptions {
+  /** `host:port,...[/chroot]` */
+  connect: string;
+  /** Requested session timeout, ms. */
+  sessionTimeout: number;
+  /** Attach to an existing session (a test's way to force expiry). */
+  session?: { id: string; password: string };
+  /** The clock `lastContact` is measured on. */
+  clock: Clock;
+}
+
+/**
+ * One handle = one ZooKeeper session. Once it reports `closed` it is never used again: every
+ * call then rejects with CLOSED (or SESSION_EXPIRED) without touching the underlying client.
+ */
+export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once' | 'off'> {
+  readonly closed: boolean;
+  readonly closeCode: number | undefined;
+  readonly connected: boolean;
+  /** The session id in hex, as the server's `ephemeralOwner` shows it. */
+  readonly sessionId: string;
+  readonly sessionPassword: string;
+  /** The session timeout the server granted, ms (the requested one until connected). */
+  readonly negotiatedTimeout: number;
+  /**
+   * Monotonic time (on the handle's clock) when a request was sent whose reply later came back:
+   * the latest moment the server is known to have heard this session. Leases count from it.
+   */
+  readonly lastContact: number;
+  create(path: string, data: Buffer, mode: CreateModeValue): Promise<string>;
+  get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }>;
+  /** The node's stat, or undefined when it does not exist (a watch then waits for its creation). */
+  exists(path: string, watcher?: Watcher): Promise<Stat | undefined>;
+  getChildren(path: string, watcher?: Watcher): Promise<string[]>;
+  delete(path: string, version?: number): Promise<void>;
+  setData(path: string, data: Buffer, version?: number): Promise<Stat>;
+  /** Makes the server we talk to catch up with the ensemble's leader before our next read. */
+  sync(path: string): Promise<void>;
+  setAcl(path: string, acl: Acl[], version?: number): Promise<void>;
+  addAuth(scheme: string, auth: string): Promise<void>;
+  /** Closes the session (the server deletes its ephemeral nodes at once). Idempotent. */
+  close(): void;
+}
+
+/** Makes handles: the native client by default, the in-memory one in zk-election/testing. */
+export type Transport = (options: HandleOptions) => ZkHandle;

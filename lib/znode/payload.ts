@@ -1,0 +1,54 @@
+/**
+ * What a candidate node holds: a small JSON object naming the participant, written by the
+ * candidate at create time and read by observers and operators. Pure: no I/O.
+ */
+import { DataTooLargeError, InvalidArgumentError } from '../errors.js';
+
+/**
+ * ZooKeeper refuses requests larger than jute.maxbuffer (1 MiB - 1 byte by default). We keep 1 KiB
+ * of that for the request's own framing (path, ACL, header) and check before sending.
+ */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024 - 1024;
+
+/**
+ * Read once, at the first candidacy: os.hostname() is a system call, and loading node:os at
+ * `import 'zk-election'` would cost every importer (getBuiltinModule loads it on demand).
+ */
+let host: string | undefined;
+export function hostName(): string {
+  host ??= process.getBuiltinModule('node:os').hostname();
+  return host;
+}
+
+/** What a candidate node holds, as JSON. */
+export interface CandidatePayload {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  data?: unknown;
+}
+
+export function encodePayload(id: string, data: unknown): Buffer {
+  const payload: CandidatePayload = { id, host: hostName(), pid: process.pid, startedAt: new Date().toISOString() };
+  if (data !== undefined) payload.data = data;
+  let json: string;
+  try {
+    json = JSON.stringify(payload);
+  } catch (error) {
+    throw new InvalidArgumentError(`Expected \`data\` to be JSON-serialisable: ${(error as Error).message}`);
+  }
+  const bytes = Buffer.from(json, 'utf8');
+  if (bytes.length > MAX_PAYLOAD_BYTES) throw new DataTooLargeError(bytes.length, MAX_PAYLOAD_BYTES);
+  return bytes;
+}
+
+/** The JSON object a candidate node holds, as far as it is an object; undefined for anything else. */
+export function parsePayload(data: Buffer): Partial<CandidatePayload> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(data.toString('utf8'));
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<CandidatePayload>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
