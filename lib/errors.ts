@@ -4,9 +4,12 @@
  * classes through one table, {@link errorForReturnCode}.
  */
 
-/** Stable codes; new ones may be added, existing ones never change meaning. */
-export type ErrorCode =
-  // from the ZooKeeper server or client (return codes)
+/**
+ * Codes that name a ZooKeeper return code: what the server (or its C client) answered. Each is
+ * spelled as ZooKeeper's Java client spells the code (KeeperException.Code), so a user who knows
+ * ZooKeeper reads it at once.
+ */
+export type ZooKeeperErrorCode =
   | 'NO_NODE'
   | 'NODE_EXISTS'
   | 'NO_AUTH'
@@ -24,8 +27,10 @@ export type ErrorCode =
   | 'MARSHALLING_ERROR'
   | 'UNIMPLEMENTED'
   | 'CLOSING'
-  | 'ZOOKEEPER_ERROR'
-  // from this library
+  | 'ZOOKEEPER_ERROR';
+
+/** Codes of this library's own: none of them is a ZooKeeper return code's name (a test holds that). */
+export type LibraryErrorCode =
   | 'INVALID_PATH'
   | 'INVALID_ARGUMENT'
   | 'INVALID_CONNECT_STRING'
@@ -35,10 +40,19 @@ export type ErrorCode =
   | 'ABORTED'
   | 'TIMEOUT'
   | 'CLOSED'
+  | 'ALREADY_STARTED'
+  | 'NOT_STARTED'
+  | 'ILLEGAL_TRANSITION'
   | 'LEADERSHIP_LOST'
+  | 'CANDIDATE_GONE'
+  | 'DRAIN_FAILED'
+  | 'UNEXPECTED_REPLY'
   | 'NO_LEADER'
   | 'NO_PARTICIPANT'
   | 'NOT_LEADER';
+
+/** Stable codes; new ones may be added, existing ones never change meaning. */
+export type ErrorCode = ZooKeeperErrorCode | LibraryErrorCode;
 
 /** Base class: `code` is stable, `cause` is passed through. */
 export class ZkElectionError extends Error {
@@ -51,6 +65,14 @@ export class ZkElectionError extends Error {
   }
 }
 
+/**
+ * True when `error` is one of this library's errors, with `code` among `codes` when any are given:
+ * `if (isZkElectionError(error, 'NO_NODE')) ...` instead of a cast.
+ */
+export function isZkElectionError<C extends ErrorCode>(error: unknown, ...codes: C[]): error is ZkElectionError & { readonly code: C } {
+  return error instanceof ZkElectionError && (codes.length === 0 || (codes as ErrorCode[]).includes(error.code));
+}
+
 /** A return code from ZooKeeper (`rc`), with the operation and path it answered. */
 export class ZooKeeperError extends ZkElectionError {
   override name = 'ZooKeeperError';
@@ -58,7 +80,7 @@ export class ZooKeeperError extends ZkElectionError {
   readonly operation: string | undefined;
   readonly path: string | undefined;
 
-  constructor(rc: number, code: ErrorCode, detail: { operation?: string; path?: string; message?: string } = {}) {
+  constructor(rc: number, code: ZooKeeperErrorCode, detail: { operation?: string; path?: string; message?: string } = {}) {
     const where = detail.operation ? ` (${detail.operation}${detail.path ? ` ${detail.path}` : ''})` : '';
     super(`${detail.message ?? describeReturnCode(rc)}${where}`, code);
     this.rc = rc;
@@ -74,10 +96,10 @@ export class ConnectionLossError extends ZooKeeperError { override name = 'Conne
 export class OperationTimeoutError extends ZooKeeperError { override name = 'OperationTimeoutError'; }
 export class SessionExpiredError extends ZooKeeperError { override name = 'SessionExpiredError'; }
 
-type ZooKeeperErrorClass = new (rc: number, code: ErrorCode, detail?: { operation?: string; path?: string }) => ZooKeeperError;
+type ZooKeeperErrorClass = new (rc: number, code: ZooKeeperErrorCode, detail?: { operation?: string; path?: string }) => ZooKeeperError;
 
 /** The one table from ZooKeeper return codes to codes, classes and messages. */
-const RETURN_CODES: ReadonlyMap<number, readonly [ErrorCode, ZooKeeperErrorClass, string]> = new Map([
+const RETURN_CODES: ReadonlyMap<number, readonly [ZooKeeperErrorCode, ZooKeeperErrorClass, string]> = new Map([
   [-1, ['ZOOKEEPER_ERROR', ZooKeeperError, 'system error']],
   [-2, ['ZOOKEEPER_ERROR', ZooKeeperError, 'runtime inconsistency']],
   [-3, ['ZOOKEEPER_ERROR', ZooKeeperError, 'data inconsistency']],
@@ -115,7 +137,7 @@ export function errorForReturnCode(rc: number, detail: { operation?: string; pat
 
 /** Return codes worth retrying on the same session: the request may or may not have happened. */
 export function isRetryable(error: unknown): boolean {
-  return error instanceof ZkElectionError && (error.code === 'CONNECTION_LOSS' || error.code === 'OPERATION_TIMEOUT');
+  return isZkElectionError(error, 'CONNECTION_LOSS', 'OPERATION_TIMEOUT');
 }
 
 export class InvalidPathError extends ZkElectionError {
@@ -216,7 +238,7 @@ export class CandidateGoneError extends ZkElectionError {
   override name = 'CandidateGoneError';
   readonly node: string;
   constructor(node: string) {
-    super(`candidate node ${node} no longer exists`, 'NO_NODE');
+    super(`candidate node ${node} no longer exists`, 'CANDIDATE_GONE');
     this.node = node;
   }
 }
@@ -242,5 +264,24 @@ export class NotLeaderError extends ZkElectionError {
   override name = 'NotLeaderError';
   constructor(path: string, id: string, leader: string) {
     super(`participant ${JSON.stringify(id)} is not the leader of ${path} (${JSON.stringify(leader)} is)`, 'NOT_LEADER');
+  }
+}
+
+/**
+ * An election was used out of turn: started twice, read before it was started; or (a bug of ours,
+ * please report it) its lifecycle was asked for a transition its table does not allow.
+ */
+export class ElectionStateError extends ZkElectionError {
+  override name = 'ElectionStateError';
+  constructor(message: string, code: 'ALREADY_STARTED' | 'NOT_STARTED' | 'ILLEGAL_TRANSITION') {
+    super(message, code);
+  }
+}
+
+/** The `drain` hook threw; the term's node is released all the same. Emitted as an `error` event. */
+export class DrainFailedError extends ZkElectionError {
+  override name = 'DrainFailedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'DRAIN_FAILED', options);
   }
 }

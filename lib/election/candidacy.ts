@@ -139,7 +139,7 @@ async function describe(session: Session, placement: Placement, options: PlaceOp
   if (options.acl) await session.retrying('set ACL', (handle) => handle.setAcl(path, options.acl!), { epoch: placement.epoch, ...signalOf(options) });
   const name = baseName(path);
   const parsed = parseCandidateName(name);
-  if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'INVALID_STATE');
+  if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
   placement.name = name;
   placement.sequence = parsed.sequence;
   placement.token = BigInt(result.stat.czxid);

@@ -13,7 +13,7 @@ import { abortReason, onAbort } from '../util/abort.js';
 import { expiryBound, releaseNode, type Placement } from './candidacy.js';
 import { ownNodeChanged } from './own-node.js';
 import { campaign, termOf, type CampaignHost } from './campaign.js';
-import { ClosedError, type LeadershipLostError, ZkElectionError } from '../errors.js';
+import { ClosedError, DrainFailedError, ElectionStateError, type LeadershipLostError, type ZkElectionError } from '../errors.js';
 import { registerForExit } from './exit-hook.js';
 import { Leadership } from './leadership.js';
 import { withContext, type Logger } from '../util/logger.js';
@@ -89,7 +89,7 @@ export class Election extends EventEmitter<ElectionEvents> {
    * `signal` aborts first. Runs once: a second call throws.
    */
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.#state !== 'latent') throw new ZkElectionError(`election ${this.path} was already started`, 'INVALID_STATE');
+    if (this.#state !== 'latent') throw new ElectionStateError(`election ${this.path} was already started`, 'ALREADY_STARTED');
     this.#transition('joining', 'start');
     if (this.#options.handleSignals) this.#unregisterExit = registerForExit(this);
     const started = new Promise<void>((resolve) => (this.#placed = resolve));
@@ -251,7 +251,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     try {
       await this.#options.drain(leadership);
     } catch (error) {
-      this.#emitError(new ZkElectionError(`drain after ${lost.reason} failed: ${(error as Error).message}`, 'INVALID_STATE', { cause: error }));
+      this.#emitError(new DrainFailedError(`drain after ${lost.reason} failed: ${(error as Error).message}`, { cause: error }));
     }
   }
 
@@ -302,7 +302,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 
   #startedSession(): Session {
-    if (!this.#session) throw new ZkElectionError('election not started', 'INVALID_STATE');
+    if (!this.#session) throw new ElectionStateError('election not started', 'NOT_STARTED');
     return this.#session;
   }
 

@@ -10,7 +10,7 @@
  *   closing -> closed                                  (our node deleted, our own session closed)
  *   closed  -> (final)
  */
-import { ZkElectionError, type LeadershipLostError } from '../errors.js';
+import { ElectionStateError, type LeadershipLostError } from '../errors.js';
 import type { Leadership } from './leadership.js';
 import type { Participant } from '../observe/list-participants.js';
 
@@ -25,10 +25,10 @@ export const TRANSITIONS: Readonly<Record<ElectionState, readonly ElectionState[
   closed: [],
 };
 
-/** Throws INVALID_STATE for a transition the table does not allow. */
+/** Throws ILLEGAL_TRANSITION for a transition the table does not allow. */
 export function checkTransition(path: string, from: ElectionState, to: ElectionState, cause: string): void {
   if (!TRANSITIONS[from].includes(to)) {
-    throw new ZkElectionError(`election ${path}: no transition ${from} -> ${to} (${cause})`, 'INVALID_STATE');
+    throw new ElectionStateError(`election ${path}: no transition ${from} -> ${to} (${cause})`, 'ILLEGAL_TRANSITION');
   }
 }
 
