@@ -1,210 +1,366 @@
 /**
- * The recipe's I/O for one candidate node: create it (protected against lost replies), read it
- * back (owner, token, and the watch on our own node), list the queue, watch exactly one
- * predecessor, and delete it again. Pure decisions live in recipe.ts; the lifecycle around these
- * steps lives in election.ts.
+ * A Candidacy owns one candidate node of one election on one ZooKeeper session (epoch), from "no
+ * node" to "released": the create (protected against a lost reply), the read back (owner, token,
+ * and the watch on our own node), the listing, the watch on exactly one predecessor, and the
+ * delete. The Election above it keeps the lifecycle, the terms and the events; it holds one
+ * Candidacy at a time, from *before* its create is sent, so that whatever happens next (a close,
+ * an abort, a lost reply, an expiry), `release()` leaves no node behind.
  *
- * The node is tracked by a {@link Placement} that the election holds *before* the create is
- * sent: whatever happens next (a close, an abort, a lost reply, an expiry), `releaseNode` knows
- * enough to leave no node behind.
+ * The node's own states, one field, changed only through `#to` against the table below:
+ *
+ *   unplaced -> creating                 a create is sent (a fresh marker each attempt)
+ *   creating -> created | unplaced       the server named our node (or the marker search found it) | nothing was made
+ *   created  -> placed | unplaced        read back: ours (token, watch armed) | another session owns it: left alone
+ *   placed   -> gone                     our node was deleted (the watch on it said so), or its session ended
+ *   any      -> gone | released          the session ended (the node went with it) | release() finished
+ *
+ * Pure decisions (names, ordering, the predecessor rule) live in lib/znode/recipe.ts.
  */
-import { CandidateGoneError, isRetryable, ZkElectionError } from '../errors.js';
-import type { Logger } from '../util/logger.js';
-import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf, type Standing } from '../znode/recipe.js';
-import { baseName, childPath } from '../zk/paths.js';
+import { EventEmitter } from 'node:events';
+import { CandidateGoneError, isRetryable, isZkElectionError, ZkElectionError } from '../errors.js';
 import type { Session } from '../session/session.js';
-import { CreateMode, type Acl, type Watcher, type ZkHandle } from '../zk/handle.js';
-import { ensurePath } from '../zk/paths.js';
+import { raceAbort, throwIfAborted } from '../util/abort.js';
+import type { Logger } from '../util/logger.js';
+import { CreateMode, type Acl, type WatchEvent, type ZkHandle } from '../zk/handle.js';
+import { baseName, childPath, ensurePath } from '../zk/paths.js';
+import { parsePayload } from '../znode/payload.js';
+import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
+import { stepDownRequest, type StepDownRequest } from '../znode/step-down-request.js';
+import type { WaitingInfo } from './lifecycle.js';
 
-/** Our place in one election's queue, on one ZooKeeper session (epoch). */
-export interface Placement {
-  readonly parent: string;
-  readonly epoch: number;
-  /** The marker of the create attempt in flight or last made (names the node: c_<marker>_<seq>). */
-  marker: string;
-  /** Set once the server named our node (the create's reply, or the marker search after a lost reply). */
-  path?: string;
-  name?: string;
-  sequence?: number;
-  /** czxid of our node: the fencing token should this candidate lead. */
-  token?: bigint;
-  /** A create was sent and we do not know whether the server made the node. */
-  unknown: boolean;
-  /** Set when our own node is reported deleted, or its session ended. */
-  gone: boolean;
-  /** The delete of our node once one was sent: every later release joins it. */
-  released?: Promise<void>;
+export type NodeState = 'unplaced' | 'creating' | 'created' | 'placed' | 'gone' | 'released';
+
+const NODE_TRANSITIONS: Readonly<Record<NodeState, readonly NodeState[]>> = {
+  unplaced: ['creating', 'gone', 'released'],
+  creating: ['created', 'unplaced', 'gone', 'released'],
+  created: ['placed', 'unplaced', 'gone', 'released'],
+  placed: ['gone', 'released'],
+  gone: ['released'],
+  released: [],
+};
+
+/** What a term rests on: our node as the server named it, and its czxid (the fencing token). */
+export interface Claim {
+  node: string;
+  name: string;
+  sequence: number;
+  token: bigint;
 }
 
-export function newPlacement(parent: string, epoch: number): Placement {
-  return { parent, epoch, marker: newMarker(), unknown: false, gone: false };
+export interface CandidacyEvents {
+  /** The watch on our predecessor is armed: emitted again whenever the predecessor changes. */
+  waiting: [info: WaitingInfo];
+  /** Our node was deleted by someone else (an operator, an admin): a term resting on it ends now. */
+  deleted: [];
+  /** An operator wrote a step-down request into our node. */
+  'step-down': [request: StepDownRequest];
 }
 
-export interface PlaceOptions {
+export interface CandidacyOptions {
+  /** The JSON our node holds. */
+  payload: Buffer;
+  acl: Acl[] | undefined;
   logger: Logger;
-  /** Ends waits for a reconnection; a request already sent still completes (and is recorded). */
-  signal?: AbortSignal | undefined;
-  acl?: Acl[] | undefined;
-  /** The watch on our own node: deletion (gone) and data changes (a step-down request). */
-  onOwnNode: Watcher;
 }
 
-/**
- * Creates our EPHEMERAL_SEQUENTIAL node on `placement.epoch` and reads it back. Each attempt
- * carries a fresh marker; if the reply is lost with the connection, we look for that marker
- * among the children, so a node the server did create is adopted rather than left as a ghost.
- * A node with our marker owned by another session is not ours: we leave it and try again.
- * Rejects with SESSION_EXPIRED when the epoch ends (its node, if any, went with it).
- */
-export async function placeNode(session: Session, placement: Placement, payload: Buffer, options: PlaceOptions): Promise<void> {
-  const { epoch, parent } = placement;
-  for (let attempt = 1; placement.path === undefined; attempt += 1) {
-    if (attempt > 1) placement.marker = newMarker();
-    const target = childPath(parent, candidatePrefix(placement.marker));
-    placement.unknown = true;
-    try {
-      // Recorded inside the operation: an abort discards the operation's result, not this.
-      await session.retrying(
-        'create candidate node',
-        async (handle) => {
-          placement.path = await createWithParents(handle, parent, target, payload, options.acl);
-          placement.unknown = false;
-        },
-        { epoch, retries: 0, ...signalOf(options) },
-      );
-    } catch (error) {
-      if (!isRetryable(error)) {
-        // The request never reached a live session (or was refused): nothing was made.
-        if ((error as ZkElectionError).code !== 'SESSION_EXPIRED') placement.unknown = false;
-        throw error;
+export class Candidacy extends EventEmitter<CandidacyEvents> {
+  readonly #session: Session;
+  readonly #parent: string;
+  /** The ZooKeeper session the node lives on: it dies with it. */
+  readonly epoch: number;
+  readonly #options: CandidacyOptions;
+  #state: NodeState = 'unplaced';
+  /** The marker of the create attempt in flight or last made (names the node: c_<marker>_<seq>). */
+  #marker = '';
+  /** Our node's path once the server named it. */
+  #path: string | undefined;
+  #claim: Claim | undefined;
+  /** The running place(): release() waits for it, so a reply still on its way is not missed. */
+  #placing: Promise<void> | undefined;
+  #released: Promise<void> | undefined;
+  /** Wakes the wait behind our predecessor (its change, our node's deletion, our session's end). */
+  #wake: (() => void) | undefined;
+  /** Foreign children of the election path, logged once each. */
+  readonly #warned = new Set<string>();
+
+  constructor(session: Session, parent: string, epoch: number, options: CandidacyOptions) {
+    super();
+    this.#session = session;
+    this.#parent = parent;
+    this.epoch = epoch;
+    this.#options = options;
+  }
+
+  get state(): NodeState {
+    return this.#state;
+  }
+  /** Our node's full path, once the server named it (and until it is released). */
+  get node(): string | undefined {
+    return this.#state === 'released' || this.#state === 'gone' ? undefined : this.#path;
+  }
+  /** Placed, and its session still lives: the node can carry a campaign and a term. */
+  get isPlaced(): boolean {
+    return this.#state === 'placed' && this.#session.isCurrent(this.epoch);
+  }
+  /** The claim a term rests on; set once placed, kept after (a term may begin on a node that has just gone). */
+  claim(): Claim {
+    if (!this.#claim) throw new CandidateGoneError(this.#path ?? this.#parent);
+    return this.#claim;
+  }
+
+  /**
+   * Creates our EPHEMERAL_SEQUENTIAL node and reads it back. Each attempt carries a fresh marker;
+   * if the reply is lost with the connection, we look for that marker among the children, so a
+   * node the server did create is adopted rather than left as a ghost. A node with our marker owned
+   * by another session is not ours: we leave it and try again. Rejects with SESSION_EXPIRED when
+   * the epoch ends (its node, if any, went with it). `signal` ends waits for a reconnection; a
+   * request already sent still completes, and what it made is recorded.
+   */
+  place(signal: AbortSignal): Promise<void> {
+    this.#placing = this.#place(signal);
+    return this.#placing;
+  }
+
+  async #place(signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; this.#state !== 'placed'; attempt += 1) {
+      throwIfAborted(signal);
+      this.#marker = newMarker();
+      this.#to('creating');
+      const target = childPath(this.#parent, candidatePrefix(this.#marker));
+      try {
+        // Recorded inside the operation: an abort discards the operation's result, not this.
+        await this.#retrying('create candidate node', async (handle) => this.#created(await createWithParents(handle, this.#parent, target, this.#options)), { retries: 0, signal });
+      } catch (error) {
+        if (!isRetryable(error)) {
+          // The request never reached a live session or was refused: nothing was made (or it went with the session).
+          if (this.#state === 'creating') this.#to(isZkElectionError(error, 'SESSION_EXPIRED') ? 'gone' : 'unplaced');
+          throw error;
+        }
+        this.#options.logger.debug('create lost with the connection; looking for our marker', { marker: this.#marker, attempt });
+        await this.#findLostCreate(signal);
+        if (this.#state === 'unplaced') continue;
       }
-      options.logger.debug('create lost with the connection; looking for our marker', { marker: placement.marker, attempt });
-      await findLostCreate(session, placement, options.signal);
-      if (placement.path === undefined) continue;
+      const path = this.#path;
+      if (path !== undefined) await this.#describe(path, signal);
     }
-    if (!(await describe(session, placement, options))) placement.path = undefined;
   }
-}
 
-async function createWithParents(handle: ZkHandle, parent: string, target: string, payload: Buffer, acl: Acl[] | undefined): Promise<string> {
-  try {
-    return await handle.create(target, payload, CreateMode.EPHEMERAL_SEQUENTIAL);
-  } catch (error) {
-    if ((error as ZkElectionError).code !== 'NO_NODE') throw error;
-    await ensurePath(handle, parent, acl);
-    return handle.create(target, payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+  /**
+   * Waits until our node is the lowest. After every wake-up it lists the children again and
+   * recomputes: a deleted predecessor never by itself means leadership (a lower candidate may
+   * still live). It watches only its immediate predecessor, never the parent. Rejects with
+   * CANDIDATE_GONE once our node is gone, SESSION_EXPIRED once its session is, or the abort reason.
+   */
+  async untilLowest(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const { node, name } = this.#live();
+      const children = await this.#retrying('list candidates', (handle) => listChildren(handle, this.#parent), { signal });
+      const standing = standingOf(children, name, (child) => this.#warnForeign(child));
+      if (standing.kind === 'absent') this.#lost();
+      this.#live();
+      if (standing.kind === 'leader') return;
+      const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+      // Our session's end wakes us too (an expiry answers no watch).
+      const onSession = (): void => {
+        if (!this.#session.isCurrent(this.epoch)) this.#wake?.();
+      };
+      this.#session.on('state', onSession);
+      try {
+        const predecessor = standing.predecessor.name;
+        const data = await this.#watchPredecessor(predecessor, signal);
+        if (data === undefined || !this.isPlaced) continue;
+        this.emit('waiting', { node, predecessor, predecessorId: participantId(data), position: standing.position });
+        await raceAbort(woken, signal);
+      } finally {
+        this.#wake = undefined;
+        this.#session.off('state', onSession);
+      }
+    }
   }
-}
 
-/** After a lost create reply: records our node's path if the server made it (found by its marker). */
-async function findLostCreate(session: Session, placement: Placement, signal?: AbortSignal): Promise<void> {
-  await session.retrying(
-    'find lost create',
-    async (handle) => {
-      // Catch up with the ensemble's leader so a create it committed is visible here.
-      await handle.sync(placement.parent);
-      const found = findByMarker(await listChildren(handle, placement.parent), placement.marker);
-      if (found !== undefined) placement.path = childPath(placement.parent, found);
-      placement.unknown = false;
-    },
-    { epoch: placement.epoch, ...(signal ? { signal } : {}) },
-  );
-}
-
-function signalOf(options: { signal?: AbortSignal | undefined }): { signal?: AbortSignal } {
-  return options.signal ? { signal: options.signal } : {};
-}
-
-/**
- * Reads our node back: its owner (Curator's ownership check: it must belong to this very
- * session), its czxid (the token), and arms the watch on it. False: the node with our marker
- * belongs to someone else; it is not touched.
- */
-async function describe(session: Session, placement: Placement, options: PlaceOptions): Promise<boolean> {
-  const path = placement.path!;
-  let result;
-  try {
-    result = await session.retrying('read own node', (handle) => handle.get(path, options.onOwnNode).then((read) => ({ ...read, owner: handle.sessionId })), {
-      epoch: placement.epoch,
-      ...signalOf(options),
+  /**
+   * Leaves no node of this candidacy behind; idempotent, and every caller gets the same promise. A
+   * node the server named is deleted at once (the delete goes out before this returns: a
+   * successor waits on it), after any place() still running has settled; a create whose outcome is
+   * unknown is looked for by its marker first. Resolves early once the server must have expired
+   * the session (see {@link expiryBound}): the node went with it. Rejects only when the server
+   * refuses the delete (NO_AUTH): the node then stays until its session ends.
+   */
+  release(): Promise<void> {
+    if (this.#released) return this.#released;
+    const session = this.#session;
+    const deleting = this.#path !== undefined && this.#state !== 'gone' ? session.deleteOwned(this.#path, this.epoch) : undefined;
+    const bound = expiryBound(session, this.epoch);
+    const work = (async () => {
+      await this.#placing?.catch(() => undefined);
+      if (this.#state === 'creating' && session.isCurrent(this.epoch)) await this.#findLostCreate().catch(() => undefined);
+      if (this.#path !== undefined && this.#state !== 'gone' && this.#state !== 'unplaced') await (deleting ?? session.deleteOwned(this.#path, this.epoch));
+    })();
+    this.#released = Promise.race([work, bound.promise]).finally(() => {
+      bound.cancel();
+      if (this.#state !== 'released') this.#to('released');
     });
-  } catch (error) {
-    if ((error as ZkElectionError).code === 'NO_NODE') throw new CandidateGoneError(path);
-    throw error;
+    return this.#released;
   }
-  if (result.stat.ephemeralOwner !== result.owner) {
-    options.logger.warn('a node with our marker belongs to another session; leaving it and creating another', { node: path, owner: result.stat.ephemeralOwner });
-    return false;
+
+  /** The server named our node. Released meanwhile (given up for an expired session that was not): it goes at once. */
+  #created(path: string): void {
+    if (this.#state === 'released') {
+      void this.#session.deleteOwned(path, this.epoch).catch(() => undefined);
+      return;
+    }
+    this.#path = path;
+    this.#to('created');
   }
-  if (options.acl) await session.retrying('set ACL', (handle) => handle.setAcl(path, options.acl!), { epoch: placement.epoch, ...signalOf(options) });
-  const name = baseName(path);
-  const parsed = parseCandidateName(name);
-  if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
-  placement.name = name;
-  placement.sequence = parsed.sequence;
-  placement.token = BigInt(result.stat.czxid);
-  return true;
+
+  /** After a lost create reply: records our node's path if the server made it (found by its marker). */
+  async #findLostCreate(signal?: AbortSignal): Promise<void> {
+    await this.#retrying(
+      'find lost create',
+      async (handle) => {
+        // Catch up with the ensemble's leader so a create it committed is visible here.
+        await handle.sync(this.#parent);
+        const found = findByMarker(await listChildren(handle, this.#parent), this.#marker);
+        if (this.#state !== 'creating') return;
+        if (found === undefined) this.#to('unplaced');
+        else this.#created(childPath(this.#parent, found));
+      },
+      signal ? { signal } : {},
+    );
+  }
+
+  /**
+   * Reads our node back: its owner (Curator's ownership check: it must belong to this very
+   * session), its czxid (the token), and arms the watch on it. A node with our marker owned by
+   * another session is not ours: it is not touched, and the next attempt takes a new marker.
+   */
+  async #describe(path: string, signal: AbortSignal): Promise<void> {
+    let read;
+    try {
+      read = await this.#retrying('read own node', (handle) => handle.get(path, this.#onOwnNode).then(({ stat }) => ({ stat, owner: handle.sessionId })), { signal });
+    } catch (error) {
+      if (isZkElectionError(error, 'NO_NODE')) this.#lost();
+      throw error;
+    }
+    if (read.stat.ephemeralOwner !== read.owner) {
+      this.#options.logger.warn('a node with our marker belongs to another session; leaving it and creating another', { node: path, owner: read.stat.ephemeralOwner });
+      this.#path = undefined;
+      this.#to('unplaced');
+      return;
+    }
+    const { acl } = this.#options;
+    if (acl) await this.#retrying('set ACL', (handle) => handle.setAcl(path, acl), { signal });
+    const name = baseName(path);
+    const parsed = parseCandidateName(name);
+    if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
+    this.#claim = { node: path, name, sequence: parsed.sequence, token: BigInt(read.stat.czxid) };
+    this.#to('placed');
+  }
+
+  /**
+   * Arms a data watch on the predecessor (a data read, not exists: no watch is left behind on a
+   * node that is already gone). Resolves with the predecessor's data once the watch is armed, or
+   * undefined when it is gone already (list again at once).
+   */
+  async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<Buffer | undefined> {
+    try {
+      const { data } = await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), () => this.#wake?.()), { signal });
+      return data;
+    } catch (error) {
+      if (isZkElectionError(error, 'NO_NODE')) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The watch on our own node, armed by the read that fetches the token (no extra request) and
+   * re-armed by the read that follows each data change. A deletion ends a term at once (before its
+   * successor can be elected) and wakes a waiting candidacy; a data change may carry an operator's
+   * step-down request.
+   */
+  readonly #onOwnNode = (event: WatchEvent): void => {
+    // A watch armed by reading a node that turned out not to be ours (an impostor with our marker)
+    // fires too: only our own node's events count.
+    if (event.path !== this.#path) return;
+    if (event.type === 'deleted') return this.#deleted();
+    if (event.type !== 'changed' || this.#state !== 'placed') return;
+    this.#retrying('watch own node', (handle) => handle.get(event.path, this.#onOwnNode)).then(
+      ({ data }) => {
+        const request = stepDownRequest(data);
+        if (request && this.#state === 'placed') this.emit('step-down', request);
+      },
+      (error: unknown) => {
+        // The node went between the change and this read: the watch that would have told us of the
+        // deletion was the one this change used up, so this read is how we learn it. Any other
+        // failure means the session is over, which its state tells.
+        if (isZkElectionError(error, 'NO_NODE')) this.#deleted();
+      },
+    );
+  };
+
+  /** Our node was deleted by someone else (our own release is past 'placed' by the time its event comes). */
+  #deleted(): void {
+    if (this.#state !== 'placed' || this.#released) return;
+    this.#to('gone');
+    this.#wake?.();
+    this.emit('deleted');
+  }
+
+  /** Our node is not where it should be: gone (CANDIDATE_GONE), or its session ended (SESSION_EXPIRED). */
+  #live(): Claim {
+    const claim = this.#claim;
+    if (claim && this.#state === 'placed' && this.#session.isCurrent(this.epoch)) return claim;
+    this.#lost();
+  }
+
+  #lost(): never {
+    const node = this.#path ?? this.#parent;
+    if (this.#state !== 'released' && this.#state !== 'gone') this.#to('gone');
+    throw new CandidateGoneError(node);
+  }
+
+  #warnForeign(child: string): void {
+    if (this.#warned.has(child)) return;
+    this.#warned.add(child);
+    this.#options.logger.warn('ignoring a child of the election path that is not a candidate node', { child });
+  }
+
+  /** An operation on our node's session only: once it is gone the call rejects with SESSION_EXPIRED. */
+  #retrying<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { signal?: AbortSignal; retries?: number } = {}): Promise<T> {
+    return this.#session.retrying(what, operation, { ...options, epoch: this.epoch });
+  }
+
+  #to(next: NodeState): void {
+    if (!NODE_TRANSITIONS[this.#state].includes(next)) {
+      throw new ZkElectionError(`candidate node of ${this.#parent}: no transition ${this.#state} -> ${next}`, 'ILLEGAL_TRANSITION');
+    }
+    this.#state = next;
+  }
 }
 
-/** Re-arms the watch on our own node after it fired for a data change; resolves with its data. */
-export async function rewatchOwnNode(session: Session, placement: Placement, watcher: Watcher): Promise<Buffer> {
-  const { data } = await session.retrying('watch own node', (handle) => handle.get(placement.path!, watcher), { epoch: placement.epoch });
-  return data;
+async function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
+  try {
+    return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+  } catch (error) {
+    if (!isZkElectionError(error, 'NO_NODE')) throw error;
+    await ensurePath(handle, parent, options.acl);
+    return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+  }
 }
 
 /** The children of the election path ([] when it does not exist). */
-export async function listChildren(handle: ZkHandle, parent: string): Promise<string[]> {
+async function listChildren(handle: ZkHandle, parent: string): Promise<string[]> {
   try {
     return await handle.getChildren(parent);
   } catch (error) {
-    if ((error as ZkElectionError).code === 'NO_NODE') return [];
+    if (isZkElectionError(error, 'NO_NODE')) return [];
     throw error;
   }
 }
 
-/** Where we stand, from a fresh listing on our own session. Foreign children are logged once each. */
-export async function readStanding(session: Session, placement: Placement, warned: Set<string>, logger: Logger, signal?: AbortSignal): Promise<Standing> {
-  const children = await session.retrying('list candidates', (handle) => listChildren(handle, placement.parent), { epoch: placement.epoch, ...signalOf({ signal }) });
-  return standingOf(children, placement.name!, (child) => {
-    if (warned.has(child)) return;
-    warned.add(child);
-    logger.warn('ignoring a child of the election path that is not a candidate node', { child });
-  });
-}
-
-/**
- * Arms a data watch on the predecessor (a data read, not exists: no watch is left behind on a
- * node that is already gone). Resolves with the predecessor's data once the watch is armed, or
- * undefined when it is gone already (list again at once). `onChange` fires once, later.
- */
-export async function watchPredecessor(session: Session, placement: Placement, predecessor: string, onChange: () => void, signal?: AbortSignal): Promise<Buffer | undefined> {
-  try {
-    const { data } = await session.retrying('watch predecessor', (handle) => handle.get(childPath(placement.parent, predecessor), () => onChange()), {
-      epoch: placement.epoch,
-      ...signalOf({ signal }),
-    });
-    return data;
-  } catch (error) {
-    if ((error as ZkElectionError).code === 'NO_NODE') return undefined;
-    throw error;
-  }
-}
-
-/**
- * Leaves no node of this placement behind. Called once whatever placed it has settled. A node
- * named by the server is deleted (a service of the session: until done or the session is gone);
- * a create whose outcome is unknown is looked for by its marker first. Resolves early when
- * `bound` does: by then the server has expired the session, and the node with it.
- */
-export async function releaseNode(session: Session, placement: Placement, bound: Promise<void>): Promise<void> {
-  const work = (async () => {
-    if (placement.path === undefined && placement.unknown && session.isCurrent(placement.epoch)) {
-      await findLostCreate(session, placement).catch(() => undefined);
-    }
-    placement.unknown = false;
-    if (placement.path !== undefined) await (placement.released ??= session.deleteOwned(placement.path, placement.epoch));
-  })();
-  await Promise.race([work, bound]);
+function participantId(data: Buffer): string | undefined {
+  const id = parsePayload(data)?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /**
@@ -220,4 +376,3 @@ export function expiryBound(session: Session, epoch: number): { promise: Promise
   const promise = new Promise<void>((resolve) => (timer = session.clock.setTimeout(resolve, Math.max(0, left))));
   return { promise, cancel: () => session.clock.clearTimeout(timer) };
 }
-

@@ -37,8 +37,18 @@ export interface CandidateOptions {
   leaseMargin?: number;
   /** Resign and close sessions on SIGINT, SIGTERM and uncaught exceptions. @default false */
   handleSignals?: boolean;
-  /** Bounded backoff between rejoin attempts after expiry or errors. */
+  /**
+   * Backoff for one request retried through connection loss, on a session this candidate opens for
+   * itself (a shared Session uses its own `retry`).
+   * @default { retries: 10, minTimeout: 20, maxTimeout: 1000 }
+   */
   retry?: RetryPolicy;
+  /**
+   * Backoff between start-overs: after the session expired, our node was deleted or the connection
+   * stayed lost, the candidate rejoins with a fresh node.
+   * @default { retries: Infinity, minTimeout: 50, maxTimeout: 2000 }
+   */
+  rejoin?: RetryPolicy;
   /** A winston logger (or anything with its five methods); the library is silent without one. */
   logger?: Logger;
 }
@@ -57,6 +67,7 @@ export interface ValidatedCandidateOptions {
   leaseMargin: number | undefined;
   handleSignals: boolean;
   retry: RetryPolicy | undefined;
+  rejoin: RetryPolicy | undefined;
   logger: Logger | undefined;
 }
 
@@ -87,6 +98,7 @@ export function validateCandidateOptions(path: string, options: CandidateOptions
     leaseMargin: optionalTimeout('leaseMargin', options.leaseMargin),
     handleSignals: options.handleSignals ?? false,
     retry: options.retry,
+    rejoin: options.rejoin,
     logger: options.logger,
   };
 }

@@ -1,21 +1,24 @@
 /**
- * Election: one long-lived candidate, through the lifecycle drawn in lifecycle.ts.
+ * Election: one long-lived candidate, through the lifecycle drawn in lifecycle.ts. It keeps the
+ * lifecycle, the terms and the events; the candidate node belongs to a Candidacy (candidacy.ts),
+ * one at a time, held from before its create is sent.
  *
- * Everything a candidate does runs in one loop, `#run`, which alone owns the candidate node:
- * close() only asks it to stop and waits for it, so whatever await the loop was at, the node is
- * released by the same code. "Start over" (the session expired, our node vanished) is an error
- * that the campaign's retry (p-retry) answers with a fresh node, after bounded backoff
- * (campaign.ts). A term is a Leadership; the loop awaits its `ended`. electLeader() uses
- * `requeue: false`: the first term's end closes the election.
+ * Everything runs in one loop, `#run`: close() only asks it to stop (and sends the delete of our
+ * node at once) and waits for it, so whatever await the loop was at, the node is released by the
+ * same code. A campaign is one function retried as a whole (kazoo's shape): "start over" (the
+ * session expired, our node vanished, the connection stayed lost) is an error that p-retry
+ * answers with a fresh Candidacy after bounded backoff, once the old one is released. A term is a
+ * Leadership; the loop awaits its `ended`. electLeader() uses `requeue: false`: the first term's
+ * end closes the election.
  */
 import { EventEmitter } from 'node:events';
 import { abortReason, onAbort } from '../util/abort.js';
-import { expiryBound, releaseNode, type Placement } from './candidacy.js';
-import { ownNodeChanged } from './own-node.js';
-import { campaign, termOf, type CampaignHost } from './campaign.js';
-import { ClosedError, DrainFailedError, ElectionStateError, type LeadershipLostError, type ZkElectionError } from '../errors.js';
+import { Candidacy } from './candidacy.js';
+import { CandidateGoneError, ClosedError, DrainFailedError, ElectionStateError, isRetryable, isZkElectionError, type LeadershipLostError } from '../errors.js';
 import { registerForExit } from './exit-hook.js';
-import { Leadership } from './leadership.js';
+import { endTerm, Leadership, termSessionChanged } from './leadership.js';
+import { retry } from '../session/retry.js';
+import type { StepDownRequest } from '../znode/step-down-request.js';
 import { withContext, type Logger } from '../util/logger.js';
 import { validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './election-options.js';
 import { readLeader, readParticipants, type Participant } from '../observe/list-participants.js';
@@ -34,7 +37,8 @@ export class Election extends EventEmitter<ElectionEvents> {
   #state: ElectionState = 'latent';
   #session: Session | undefined;
   #owned = false;
-  #placement: Placement | undefined;
+  /** The candidate node we hold, from before its create is sent until it is released. */
+  #candidacy: Candidacy | undefined;
   #leadership: Leadership | undefined;
   #term = 0;
   /** `leader` events, through an observer that runs only while somebody listens. */
@@ -45,8 +49,6 @@ export class Election extends EventEmitter<ElectionEvents> {
   #unregisterExit: (() => void) | undefined;
   /** Resolves start(): our standing is known (waiting or leading). */
   #placed: (() => void) | undefined;
-  /** Wakes a waiting campaign (predecessor gone, our node gone, session gone). */
-  #wake: (() => void) | undefined;
   readonly #onSessionState = (state: SessionState): void => this.#sessionChanged(state);
 
   constructor(path: string, options: ElectionOptions = {}) {
@@ -79,7 +81,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
   /** Full path of our candidate node, while we have one. */
   get node(): string | undefined {
-    return this.#placement?.name === undefined ? undefined : this.#placement.path;
+    return this.#candidacy?.node;
   }
 
   /**
@@ -154,16 +156,11 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 
   async #close(): Promise<void> {
-    // The delete first: a successor waits on it, and everything below is bookkeeping. It is the
-    // session's one delete of this node: the loop's release below joins it rather than sending another.
-    const placement = this.#placement;
-    if (placement?.name !== undefined && this.#session?.isCurrent(placement.epoch)) {
-      placement.released ??= this.#session.deleteOwned(placement.path!, placement.epoch);
-      placement.released.catch(() => undefined);
-    }
+    // The delete first: a successor waits on it, and everything below is bookkeeping. The loop's
+    // own release, on its way out, joins this one.
+    this.#candidacy?.release().catch(() => undefined);
     this.#stop.abort(new ClosedError(`election ${this.path}`));
-    this.#leadership?.end('closed');
-    this.#wake?.();
+    if (this.#leadership) endTerm(this.#leadership, 'closed');
     if (this.#loop) return this.#loop;
     // Never started: nothing was made.
     this.#transition('closing', 'close()');
@@ -179,8 +176,8 @@ export class Election extends EventEmitter<ElectionEvents> {
       session.on('state', this.#onSessionState);
       this.#leaderEvents.sync();
       for (;;) {
-        const placement = await campaign(this.#host(session));
-        const lost = await this.#lead(session, placement);
+        const candidacy = await this.#campaign(session);
+        const lost = await this.#lead(session, candidacy);
         // What follows a term's end is bookkeeping (the node's delete, when ours, is out already):
         // let pending I/O go first, such as a successor in this process being woken by that delete.
         await new Promise((resolve) => setImmediate(resolve));
@@ -199,43 +196,90 @@ export class Election extends EventEmitter<ElectionEvents> {
     }
   }
 
-  /** What the campaign needs of us: a narrow view, so that it cannot touch the lifecycle. */
-  #host(session: Session): CampaignHost {
-    return {
-      session,
-      parent: this.path,
-      options: this.#options,
-      logger: this.#log,
-      signal: this.#stop.signal,
-      current: () => this.#placement,
-      adopt: (placement) => (this.#placement = placement),
-      release: () => this.#release(),
-      setWake: (wake) => (this.#wake = wake),
-      onWaiting: (info) => {
-        this.#transition('waiting', `behind ${info.predecessor}`);
-        this.emit('waiting', info);
-        this.#placed?.();
+  /**
+   * Campaigns until our node is the lowest; resolves with its Candidacy. One function retried as a
+   * whole: whatever means "start over" is an error that p-retry answers with a fresh attempt after
+   * bounded backoff, once the old node is released.
+   */
+  #campaign(session: Session): Promise<Candidacy> {
+    const signal = this.#stop.signal;
+    let joined = this.#candidacy !== undefined;
+    return retry(
+      'campaign',
+      async () => {
+        const candidacy = await this.#candidate(session);
+        joined = true;
+        await candidacy.untilLowest(signal);
+        return candidacy;
       },
-      onOwnNode: (placement, event) =>
-        ownNodeChanged(session, placement, event, {
-          term: () => (this.#leadership?.node === placement.path ? this.#leadership : undefined),
-          wake: () => this.#wake?.(),
-        }),
-      restart: (cause) => this.#transition('joining', cause),
-    };
+      {
+        ...REJOIN_DEFAULTS,
+        ...this.#options.rejoin,
+        signal,
+        logger: this.#log,
+        retryIf: (error) => !signal.aborted && isStartOver(error, joined),
+        beforeRetry: async (error) => {
+          this.#log.warn('candidacy interrupted, starting over', { error: (error as Error).message });
+          await this.#release();
+          if (!signal.aborted) this.#transition('joining', `start over: ${(error as Error).message}`);
+        },
+      },
+    );
+  }
+
+  /** Our Candidacy, placed anew unless the one we hold is still good. */
+  async #candidate(session: Session): Promise<Candidacy> {
+    const held = this.#candidacy;
+    if (held?.isPlaced) return held;
+    if (held) await this.#release();
+    const { epoch } = await session.connected(this.#stop.signal);
+    const candidacy = new Candidacy(session, this.path, epoch, { payload: this.#options.payload, acl: this.#options.acl, logger: this.#log });
+    candidacy.on('waiting', (info) => {
+      this.#transition('waiting', `behind ${info.predecessor}`);
+      this.emit('waiting', info);
+      this.#placed?.();
+    });
+    candidacy.on('deleted', () => this.#endTermOn(candidacy, 'node-deleted', 'our candidate node was deleted'));
+    candidacy.on('step-down', (request: StepDownRequest) => this.#endTermOn(candidacy, 'step-down', `requested by ${request.by ?? 'an operator'}`));
+    // Held before its create is sent: close() at any await below finds it and releases it.
+    this.#candidacy = candidacy;
+    await candidacy.place(this.#stop.signal);
+    this.#log.info('candidate node created', { node: candidacy.node, token: candidacy.claim().token.toString() });
+    return candidacy;
+  }
+
+  /** Ends the running term if it rests on `candidacy` (a waiting candidacy's events end nothing). */
+  #endTermOn(candidacy: Candidacy, reason: 'node-deleted' | 'step-down', detail: string): void {
+    const leadership = this.#leadership;
+    if (leadership?.isLeader && this.#candidacy === candidacy) endTerm(leadership, reason, detail);
   }
 
   /** Holds one term until it ends; returns why it ended. */
-  async #lead(session: Session, placement: Placement): Promise<LeadershipLostError> {
+  async #lead(session: Session, candidacy: Candidacy): Promise<LeadershipLostError> {
     this.#term += 1;
-    const leadership = new Leadership(termOf(this.#options, session, placement, this.#term, this.#log));
+    const { node, sequence, token } = candidacy.claim();
+    const leadership = new Leadership({
+      id: this.id,
+      parent: this.path,
+      node,
+      sequence,
+      token,
+      term: this.#term,
+      session,
+      epoch: candidacy.epoch,
+      // 10 % of the timeout the server granted: known only now that the session is.
+      leaseMargin: this.#options.leaseMargin ?? Math.round(session.negotiatedTimeout * 0.1),
+      suspendedPolicy: this.#options.suspendedPolicy,
+      logger: this.#log,
+      release: () => candidacy.release(),
+    });
     this.#leadership = leadership;
     this.#transition('leading', 'lowest candidate');
     // Claimed while already disconnected, or our node vanished since the listing: that applies at once.
-    const change = leadership.sessionChanged(session.state);
-    if (placement.gone) leadership.end('node-deleted', 'our candidate node was deleted');
+    const change = termSessionChanged(leadership, session.state);
+    if (!candidacy.isPlaced && session.isCurrent(candidacy.epoch)) endTerm(leadership, 'node-deleted', 'our candidate node was deleted');
     if (leadership.isLeader) {
-      this.#log.info('elected', { node: placement.path, token: placement.token!.toString(), term: this.#term });
+      this.#log.info('elected', { node, token: token.toString(), term: this.#term });
       this.emit('elected', leadership);
       if (change === 'suspended') this.emit('suspended', leadership);
     }
@@ -255,26 +299,21 @@ export class Election extends EventEmitter<ElectionEvents> {
     }
   }
 
-  /** Leaves no node of the current placement behind (bounded: see releaseNode). */
+  /** Leaves no node of the current candidacy behind (bounded: see Candidacy.release). */
   async #release(): Promise<void> {
-    const placement = this.#placement;
-    const session = this.#session;
-    this.#placement = undefined;
-    if (!placement || !session) return;
-    const bound = expiryBound(session, placement.epoch);
+    const candidacy = this.#candidacy;
+    this.#candidacy = undefined;
     try {
-      await releaseNode(session, placement, bound.promise);
+      await candidacy?.release();
     } catch (error) {
       this.#emitError(error as Error);
-    } finally {
-      bound.cancel();
     }
   }
 
   async #shutdown(): Promise<void> {
     this.#transition('closing', this.#fatal ? `fatal: ${this.#fatal.message}` : 'close()');
     if (!this.#stop.signal.aborted) this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
-    this.#leadership?.end('closed');
+    if (this.#leadership) endTerm(this.#leadership, 'closed');
     this.#leaderEvents.sync();
     this.#unregisterExit?.();
     this.#session?.off('state', this.#onSessionState);
@@ -285,14 +324,9 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 
   #sessionChanged(state: SessionState): void {
-    const placement = this.#placement;
-    if (placement && !this.#session!.isCurrent(placement.epoch)) {
-      placement.gone = true;
-      this.#wake?.();
-    }
     const leadership = this.#leadership;
     if (!leadership?.isLeader) return;
-    const change = leadership.sessionChanged(state);
+    const change = termSessionChanged(leadership, state);
     if (change === 'suspended' || change === 'resumed') this.emit(change, leadership);
   }
 
@@ -312,7 +346,7 @@ export class Election extends EventEmitter<ElectionEvents> {
   }
 
   #emitError(error: Error): void {
-    this.#log.error('election error', { error: error.message, code: (error as ZkElectionError).code });
+    this.#log.error('election error', { error: error.message, code: isZkElectionError(error) ? error.code : undefined });
     // An 'error' event without a listener would throw; errors are logged above either way.
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
@@ -324,4 +358,16 @@ export class Election extends EventEmitter<ElectionEvents> {
     if (from !== to) this.#log.info(`${from} -> ${to}`, { cause });
     this.emit('state', to, from, cause);
   }
+}
+
+/** The backoff between start-overs, unless the `rejoin` option says otherwise. */
+const REJOIN_DEFAULTS = { retries: Infinity, minTimeout: 50, maxTimeout: 2000 } as const;
+
+/**
+ * Worth a fresh attempt: our node or its session is gone, or the connection stayed lost. An
+ * unreachable ensemble counts only once we had joined; before that, start() reports it.
+ */
+function isStartOver(error: unknown, joined: boolean): boolean {
+  if (error instanceof CandidateGoneError || isRetryable(error)) return true;
+  return isZkElectionError(error, 'SESSION_EXPIRED', 'SESSION_MOVED') || (joined && isZkElectionError(error, 'UNREACHABLE'));
 }

@@ -12,9 +12,13 @@
  * the session timeout (one read per session, however many terms run on it: Session.keepAlive) to
  * keep fresh evidence of contact. A deletion of our node ends the term at once through the watch on
  * it (the election routes that event here).
+ *
+ * Only the election that runs a term may end it or tell it of session changes: through
+ * {@link endTerm} and {@link termSessionChanged}, which are not part of the public API (a user
+ * who could end a term without resigning would leave its node behind).
  */
 import type { ClockTimer } from '../util/clock.js';
-import { LeadershipLostError, type LostReason } from '../errors.js';
+import { isZkElectionError, LeadershipLostError, type LostReason } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { standingOf } from '../znode/recipe.js';
 import { baseName } from '../zk/paths.js';
@@ -23,7 +27,7 @@ import type { Session, SessionState } from '../session/session.js';
 /** What to do while disconnected. */
 export type SuspendedPolicy = 'lease' | 'strict';
 
-/** @internal */
+/** What a term starts from. @internal */
 export interface TermInit {
   id: string;
   parent: string;
@@ -36,10 +40,28 @@ export interface TermInit {
   leaseMargin: number;
   suspendedPolicy: SuspendedPolicy;
   logger: Logger;
+  /** Gives up the node the term rests on (its Candidacy's release): resign() calls it. */
+  release(): Promise<void>;
 }
 
-/** What a session state change did to a term, for the election's events. */
+/** What a session state change did to a term, for the election's events. @internal */
 export type TermChange = 'suspended' | 'resumed' | 'ended' | undefined;
+
+let end: (leadership: Leadership, reason: LostReason, detail?: string) => void;
+let sessionChanged: (leadership: Leadership, state: SessionState) => TermChange;
+
+/** Ends the term (idempotent): aborts its signal with a LeadershipLostError, stops its timers, resolves `ended`. @internal */
+export function endTerm(leadership: Leadership, reason: LostReason, detail?: string): void {
+  end(leadership, reason, detail);
+}
+
+/**
+ * Applies a session state change to a term. Called by the election for every change while the
+ * term runs, and once when it begins (a term claimed while already disconnected). @internal
+ */
+export function termSessionChanged(leadership: Leadership, state: SessionState): TermChange {
+  return sessionChanged(leadership, state);
+}
 
 export class Leadership {
   /** This participant's id. */
@@ -65,6 +87,11 @@ export class Leadership {
   readonly #releaseKeepAlive: () => void;
   #suspended = false;
   #released: Promise<void> | undefined;
+
+  static {
+    end = (leadership, reason, detail) => leadership.#end(reason, detail);
+    sessionChanged = (leadership, state) => leadership.#sessionChanged(state);
+  }
 
   /** Made by Election when a term starts. @internal */
   constructor(init: TermInit) {
@@ -119,11 +146,10 @@ export class Leadership {
         },
         { epoch },
       );
-      if (standingOf(children, baseName(this.node)).kind !== 'leader') this.end('node-deleted', 'verify: our node is no longer the lowest');
+      if (standingOf(children, baseName(this.node)).kind !== 'leader') this.#end('node-deleted', 'verify: our node is no longer the lowest');
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'NO_NODE') this.end('node-deleted', 'verify: the election node is gone');
-      if (code === 'SESSION_EXPIRED') this.end('session-expired', 'verify: the session that claimed leadership is gone');
+      if (isZkElectionError(error, 'NO_NODE')) this.#end('node-deleted', 'verify: the election node is gone');
+      if (isZkElectionError(error, 'SESSION_EXPIRED')) this.#end('session-expired', 'verify: the session that claimed leadership is gone');
       this.#throwIfLost();
       throw error;
     }
@@ -137,8 +163,8 @@ export class Leadership {
    */
   resign(): Promise<void> {
     if (this.#released) return this.#released;
-    this.#released = this.#init.session.deleteOwned(this.node, this.#init.epoch);
-    this.end('resigned');
+    this.#released = this.#init.release();
+    this.#end('resigned');
     return this.#released;
   }
 
@@ -146,39 +172,31 @@ export class Leadership {
     await this.resign();
   }
 
-  /**
-   * Ends the term (idempotent): aborts the signal with a LeadershipLostError, stops the timers and
-   * resolves `ended`. @internal
-   */
-  end(reason: LostReason, detail?: string, cause?: unknown): void {
+  #end(reason: LostReason, detail?: string): void {
     if (!this.isLeader) return;
     const clock = this.#init.session.clock;
     clock.clearTimeout(this.#leaseTimer);
     this.#releaseKeepAlive();
-    const error = new LeadershipLostError(reason, detail, cause === undefined ? undefined : { cause });
+    const error = new LeadershipLostError(reason, detail);
     this.#controller.abort(error);
     this.#init.logger.info('leadership lost', { reason, detail, term: this.term });
     this.#settle(error);
   }
 
-  /**
-   * Applies a session state change to this term. Called by the election for every change while
-   * the term runs, and once when it begins (a term claimed while already disconnected). @internal
-   */
-  sessionChanged(state: SessionState): TermChange {
+  #sessionChanged(state: SessionState): TermChange {
     if (!this.isLeader) return undefined;
     const { session, epoch, suspendedPolicy, logger } = this.#init;
     if (!session.isCurrent(epoch) || state === 'expired') {
-      this.end('session-expired', 'the session that claimed leadership is gone');
+      this.#end('session-expired', 'the session that claimed leadership is gone');
       return 'ended';
     }
     if (state === 'closed') {
-      this.end('closed');
+      this.#end('closed');
       return 'ended';
     }
     if (state === 'suspended') {
       if (suspendedPolicy === 'strict') {
-        this.end('connection-suspended', 'strict policy');
+        this.#end('connection-suspended', 'strict policy');
         return 'ended';
       }
       if (this.#suspended) return undefined;
@@ -212,6 +230,6 @@ export class Leadership {
     // to have expired the session. Less than that: we only cannot tell any more.
     const silentFor = now - session.lastContact(epoch);
     const expired = !session.isCurrent(epoch) || silentFor >= session.negotiatedTimeout;
-    this.end(expired ? 'session-expired' : 'connection-suspended', `no contact with ZooKeeper for ${Math.round(silentFor)} ms`);
+    this.#end(expired ? 'session-expired' : 'connection-suspended', `no contact with ZooKeeper for ${Math.round(silentFor)} ms`);
   }
 }

@@ -32,7 +32,7 @@ interface Scenario {
 /** An Election on a session of its own, stepped until start() settled and it is `state`. */
 async function joinedOn(world: World, id: string, state: 'leading' | 'waiting'): Promise<{ session: Session; election: Election; started: Tracked }> {
   const session = await openSession(world);
-  const election = new Election(PATH, { connect: session, id, retry: FAST_RETRY });
+  const election = new Election(PATH, { connect: session, id, rejoin: FAST_RETRY });
   const started = track(`${id} start`, election.start());
   await runUntil(world, () => started.settled && election.state === state);
   return { session, election, started };
@@ -61,7 +61,7 @@ const scenarios: Scenario[] = [
     name: 'join, alone',
     async begin(world) {
       const session = await openSession(world);
-      const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
+      const election = new Election(PATH, { connect: session, id: 'subject', rejoin: FAST_RETRY });
       const tracked = [track('start', election.start()), track('waitForLeadership', election.waitForLeadership())];
       return electionSubject(session, election, tracked, () => election.state === 'leading');
     },
@@ -71,7 +71,7 @@ const scenarios: Scenario[] = [
     async begin(world) {
       await joined(world, 'L', 'leading');
       const session = await openSession(world);
-      const election = new Election(PATH, { connect: session, id: 'subject', retry: FAST_RETRY });
+      const election = new Election(PATH, { connect: session, id: 'subject', rejoin: FAST_RETRY });
       const tracked = [track('start', election.start())];
       return electionSubject(session, election, tracked, () => election.state === 'waiting');
     },
@@ -108,7 +108,7 @@ const scenarios: Scenario[] = [
       await joined(world, 'L', 'leading');
       const session = await openSession(world);
       const abort = new AbortController();
-      const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, retry: FAST_RETRY }));
+      const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, rejoin: FAST_RETRY }));
       const placedAndWatching = (): boolean => leftovers(world, PATH).length === 1 && world.memory.watchCount(session).data === 2;
       return { session, election: undefined, tracked: [elected], errors: [], reached: placedAndWatching, stop: () => stopElectLeader(abort, elected) };
     },
@@ -119,7 +119,7 @@ const scenarios: Scenario[] = [
       const l = await joined(world, 'L', 'leading');
       const session = await openSession(world);
       const abort = new AbortController();
-      const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, retry: FAST_RETRY }));
+      const elected = track('electLeader', electLeader(PATH, { connect: session, id: 'subject', signal: abort.signal, rejoin: FAST_RETRY }));
       await runUntil(world, () => world.memory.watchCount(session).data === 2);
       const resigned = track('L resign', l.leadership!.resign());
       return { session, election: undefined, tracked: [elected, resigned], errors: [], reached: () => elected.settled, stop: () => stopElectLeader(abort, elected) };

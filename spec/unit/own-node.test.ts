@@ -70,7 +70,7 @@ test('a data change followed by a deletion before the watch is re-armed still en
   const world = newWorld();
   const session = await openSession(world);
   const operator = await openSession(world);
-  const leader = new Election(PATH, { connect: session, id: 'leader', retry: FAST_RETRY });
+  const leader = new Election(PATH, { connect: session, id: 'leader', rejoin: FAST_RETRY });
   // This server delivers only when stepped: close here, stepping, rather than in afterEach.
   const closeAll = async (): Promise<void> => {
     const closing = track('close', Promise.all([leader.close(), session.close(), operator.close()]));
