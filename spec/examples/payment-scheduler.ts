@@ -1,6 +1,6 @@
 // A payment scheduler: start several copies; exactly one charges at a time.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runAsLeader, ZkElectionError } from 'zk-election';
+import { isZkElectionError, runAsLeader } from 'zk-election';
 
 const id = process.argv[2] ?? `scheduler-${process.pid}`;
 const stop = new AbortController();
@@ -17,9 +17,9 @@ try {
       if (leadership.isValid()) console.log(`${id}: charging due contracts with token ${leadership.token}`);
       await sleep(1000, undefined, { signal: leadership.signal }).catch(() => {});
     }
-    console.log(`${id}: no longer leader (${(leadership.signal.reason as Error).message})`);
+    console.log(`${id}: no longer leader (${(await leadership.ended).message})`); // why the term ended
   });
 } catch (error) {
-  if (!(error instanceof ZkElectionError && error.code === 'ABORTED')) throw error;
+  if (!isZkElectionError(error, 'ABORTED')) throw error; // ABORTED: we were asked to stop
 }
 console.log(`${id}: resigned and left`);

@@ -1,5 +1,5 @@
 // Testing a service built on zk-election: a real ZooKeeper per test file, and an in-memory one.
-import { runAsLeader, Session } from 'zk-election';
+import { isZkElectionError, runAsLeader, Session } from 'zk-election';
 import { expireSession, MemoryZooKeeper, startZooKeeper, type LocalEnsemble } from 'zk-election/testing';
 
 /** The code under test: while it leads, it records its fencing token and works until the term ends. */
@@ -7,8 +7,8 @@ async function scheduler(session: Session, tokens: bigint[], stop: AbortSignal):
   await runAsLeader('/jobs/charges', { connect: session, signal: stop }, async (leadership) => {
     tokens.push(leadership.token);
     await new Promise((resolve) => leadership.signal.addEventListener('abort', resolve, { once: true }));
-  }).catch((error: { code?: string }) => {
-    if (error.code !== 'ABORTED') throw error;
+  }).catch((error: unknown) => {
+    if (!isZkElectionError(error, 'ABORTED')) throw error;
   });
 }
 
