@@ -1,6 +1,6 @@
 /**
  * The sections of issue 13 §3-4 and issue 12's figures: mass failover (11), observer latency (12),
- * step-down time (13), and the server's cost of each operation (14, README "Sizing").
+ * step-down time (13), and the server's cost of each operation (14, docs/operations.md "Sizing").
  */
 import { MassCluster, type MassExit, type MassTrial } from './mass-failover.js';
 import { ObservedElection } from './observers.js';

@@ -1,5 +1,5 @@
 /**
- * Figure 14 (issue 13 §4, README "Sizing"): what each operation of the recipe costs the server,
+ * Figure 14 (issue 13 §4, docs/operations.md "Sizing"): what each operation of the recipe costs the server,
  * from `mntr` snapshots around it. E elections, three candidate processes with one shared
  * session each, and one process of observers (one per election, on one shared session). Every
  * operation runs once in every election between two snapshots; the figures are per operation.

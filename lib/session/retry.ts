@@ -1,7 +1,7 @@
 /**
  * The only importer of p-retry. Three uses, one shape: an operation on a session retried through
  * connection loss (Session.retrying), a campaign's start-over after its session expired or its
- * node vanished (campaign.ts), and a session's opening while handles die before connecting
+ * node vanished (Election.#campaign in lib/election/election.ts), and a session's opening while handles die before connecting
  * (session-open.ts). What is worth another attempt is decided by the caller's `retryIf`, never by
  * p-retry's defaults.
  */

@@ -1,7 +1,7 @@
 /**
  * The native binding's warts that zk-client.ts works around, beside it: the session a handle we
  * did not close may have left on the server, and the binding's JavaScript wrapper that formats
- * every call's arguments for a logger that is off. See README, "Known warts of the native client".
+ * every call's arguments for a logger that is off. See docs/native-client.md.
  */
 
 /** What burying needs of a handle attached to an old session. */

@@ -2,7 +2,7 @@
  * `zk-election run --metrics HOST:PORT` as operators use it: real sidecars against a real server,
  * scraped over HTTP. What /metrics and /healthz say for a leader and its followers, across a
  * failover, a step-down and a stopped ensemble; that the server dies with `run` and is loaded only
- * with the flag; and that the README's alert rules name only metrics that exist.
+ * with the flag; and that the alert rules in docs/operations.md name only metrics that exist.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -87,7 +87,7 @@ async function refused(base: string): Promise<boolean> {
   );
 }
 
-test('/metrics of a leader and of its followers, /healthz 200 for both; positions exact after a failover; the README rules name only metrics that exist', async () => {
+test('/metrics of a leader and of its followers, /healthz 200 for both; positions exact after a failover; the documented alert rules name only metrics that exist', async () => {
   const path = uniquePath();
   const alpha = await sidecar(path, 'alpha', { args: ['--session-timeout', '4000'] });
   const token = /token=(\d+)/.exec(await alpha.proc.waitForLine(/^JOB id=alpha token=\d+$/, 15_000))![1]!;
@@ -112,7 +112,7 @@ test('/metrics of a leader and of its followers, /healthz 200 for both; position
   expect(election((await scrape(gamma.base)).samples)).toEqual({ isLeader: 0, transitions: 0, leaseRemaining: 0, position: 2, session: 'connected' });
   expect(await health(beta.base)).toEqual({ status: 200, body: { id: 'beta', role: 'follower', token: null, session: 'connected' } });
 
-  // The README's alert rules and scrape config (spec/examples) speak of these very series.
+  // The documented alert rules and scrape config (spec/examples) speak of these very series.
   const rules = readFileSync(`${root}spec/examples/zk-election-alerts.yml`, 'utf8');
   const named = new Set(rules.match(/zk_election_[a-z_]+/g));
   expect(named.size).toBeGreaterThanOrEqual(2);

@@ -1,4 +1,4 @@
-/** The rule behind `run --metrics`'s /healthz (lib/cli/run-status.ts): pure, no server. */
+/** The rule behind `run --metrics`'s /healthz (lib/cli/run/run-status.ts): pure, no server. */
 import { healthOf, SESSION_STATES, type Role, type Snapshot } from '../../lib/cli/run/run-status.js';
 import type { SessionState } from '../../lib/session/session.js';
 

@@ -1,6 +1,6 @@
 /**
  * One run of `zk-election run`'s command under one term's lease: its process group, its guard,
- * and the two moments that bound it (lib/cli/run-lease.ts): SIGTERM at the kill time minus the
+ * and the two moments that bound it (lib/cli/run/lease-plan.ts): SIGTERM at the kill time minus the
  * grace, SIGKILL at the kill time, unless the lease is renewed first.
  *
  * Both this process and the guard (lib/group-guard.ts) enforce the kill time: this one so that the

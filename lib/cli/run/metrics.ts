@@ -1,6 +1,6 @@
 /**
  * `zk-election run --metrics HOST:PORT`: Prometheus text on /metrics and a health check on
- * /healthz, served by `run` itself (lib/cli/run-status.ts says what they report and why).
+ * /healthz, served by `run` itself (lib/cli/run/run-status.ts says what they report and why).
  *
  * `run` imports this module only when the flag is given: prom-client and node:http cost start-up
  * time that a sidecar without metrics, and every other command, should not pay. The server lives

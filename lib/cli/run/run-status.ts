@@ -1,5 +1,5 @@
 /**
- * What `zk-election run` says about itself on /metrics and /healthz (lib/cli/metrics.ts), read
+ * What `zk-election run` says about itself on /metrics and /healthz (lib/cli/run/metrics.ts), read
  * from its Election at the moment of asking rather than mirrored from events, so that a scrape
  * never shows a state the election has already left: a lease that ran out while no timer had fired
  * yet (this process was paused) reads as lost at once, through `Leadership.isValid()`.
