@@ -21,7 +21,7 @@ import { abortReason, anySignal, raceAbort, throwIfAborted } from '../util/abort
 import { systemClock, type Clock } from '../util/clock.js';
 import { ClosedError, errorForReturnCode, type ZkElectionError } from '../errors.js';
 import { withContext, type Logger } from '../util/logger.js';
-import { retryOnHandle, type RetryPolicy } from './retry.js';
+import { OPERATION_RETRY, resolveRetryPolicy, retryOnHandle, type ResolvedRetryPolicy } from './retry.js';
 import { optionalSignal, parseConnectString, positiveInteger } from '../util/validate.js';
 import type { AuthInfo, SessionOptions } from './session-options.js';
 import { nativeTransport } from '../zk/native-client.js';
@@ -43,8 +43,6 @@ export function defaultConnectString(): string {
   return process.env.ZK_CONNECT || '127.0.0.1:2181';
 }
 
-const DEFAULT_OPERATION_RETRY: RetryPolicy = { retries: 10, minTimeout: 20, maxTimeout: 1000 };
-
 export class Session extends EventEmitter<SessionEvents> {
   readonly connectString: string;
   readonly requestedTimeout: number;
@@ -52,7 +50,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly clock: Clock;
   readonly #auth: AuthInfo[];
   readonly #strict: boolean;
-  readonly #retry: RetryPolicy;
+  readonly #retry: ResolvedRetryPolicy;
   readonly #transport: Transport;
   readonly #log: Logger;
   #state: SessionState = 'connecting';
@@ -89,7 +87,7 @@ export class Session extends EventEmitter<SessionEvents> {
     optionalSignal('signal', options.signal);
     this.#auth = options.auth === undefined ? [] : Array.isArray(options.auth) ? options.auth : [options.auth];
     this.#strict = options.strictSessionTimeout ?? true;
-    this.#retry = { ...DEFAULT_OPERATION_RETRY, ...options.retry };
+    this.#retry = resolveRetryPolicy(OPERATION_RETRY, options.retry);
     this.#transport = options.transport ?? nativeTransport;
     this.clock = options.clock ?? systemClock;
     this.#log = withContext(options.logger, { connect: this.connectString });
