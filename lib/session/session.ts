@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { abortReason, anySignal, raceAbort, throwIfAborted } from '../util/abort.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { ClosedError, errorForReturnCode, type ZkElectionError } from '../errors.js';
+import { ClosedError, errorForReturnCode, isZkElectionError } from '../errors.js';
 import { withContext, type Logger } from '../util/logger.js';
 import { OPERATION_RETRY, resolveRetryPolicy, retryOnHandle, type ResolvedRetryPolicy } from './retry.js';
 import { optionalSignal, parseConnectString, positiveInteger } from '../util/validate.js';
@@ -192,8 +192,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const running = this.#deleting.get(key);
     if (running) return running;
     const deleting = this.retrying('delete own node', (handle) => handle.delete(path), { epoch, retries: Infinity }).catch((error: unknown) => {
-      const code = (error as ZkElectionError).code;
-      if (code === 'NO_NODE' || code === 'SESSION_EXPIRED' || code === 'CLOSED') return;
+      if (isZkElectionError(error, 'NO_NODE', 'SESSION_EXPIRED', 'CLOSED')) return;
       throw error;
     });
     this.#deleting.set(key, deleting);
