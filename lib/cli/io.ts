@@ -1,6 +1,6 @@
 /** What a CLI command may touch: its streams and environment, injectable for tests. */
 import winston from 'winston';
-import { ZkElectionError } from '../errors.js';
+import { isZkElectionError, ZkElectionError } from '../errors.js';
 import { TestingError } from '../testing/testing-errors.js';
 
 export interface CliIo {
@@ -64,10 +64,11 @@ export function exitCodeFor(error: unknown): number {
 
 /** One clear line on stderr; the stack only with --verbose. */
 export function reportError(io: CliIo, error: unknown, verbose: boolean): void {
+  // Any error's code is shown (ours, the test kit's, a system call's); only ours are branched on.
   const err = error as Error & { code?: string };
   const code = err.code ? ` [${err.code}]` : '';
   // Which credentials were tried is never said: only that some are needed.
-  const hint = err.code === 'NO_AUTH' ? '; this needs credentials the session lacks: --auth SCHEME:CREDENTIALS or $ZK_AUTH' : '';
+  const hint = isZkElectionError(error, 'NO_AUTH') ? '; this needs credentials the session lacks: --auth SCHEME:CREDENTIALS or $ZK_AUTH' : '';
   io.stderr.write(`zk-election: ${err.message ?? String(error)}${hint}${code}\n`);
   if (verbose && err.stack) io.stderr.write(`${err.stack}\n`);
 }

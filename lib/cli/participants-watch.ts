@@ -3,7 +3,7 @@
  * (candidates never watch the parent; an observer that wants every change must), re-armed with
  * every listing. On a tty the table is redrawn; otherwise one line (or one JSON array) per change.
  */
-import { isRetryable, type ZkElectionError } from '../errors.js';
+import { isRetryable, isZkElectionError } from '../errors.js';
 import { participantToJson, readParticipants, type Participant } from '../observe/list-participants.js';
 import { Session, type SessionOptions } from '../session/session.js';
 import { participantsLine, participantsTable } from './format.js';
@@ -43,13 +43,12 @@ async function listAndWatch(client: ZkHandle, path: string, fire: () => void): P
     const children = await client.getChildren(path, fire);
     return await readParticipants(client, path, children);
   } catch (error) {
-    const code = (error as ZkElectionError).code;
-    if (code === 'NO_NODE') {
+    if (isZkElectionError(error, 'NO_NODE')) {
       // Absent path: wake up when it is created.
       if ((await client.exists(path, fire)) !== undefined) fire();
       return [];
     }
-    if (isRetryable(error) || code === 'SESSION_EXPIRED' || code === 'CLOSED') {
+    if (isRetryable(error) || isZkElectionError(error, 'SESSION_EXPIRED', 'CLOSED')) {
       fire();
       return undefined;
     }

@@ -1,5 +1,5 @@
 /** `zk-election step-down <path>`: ask the leader to step down cleanly, or force it out. */
-import { ZkElectionError } from '../errors.js';
+import { isZkElectionError } from '../errors.js';
 import { participantToJson } from '../observe/list-participants.js';
 import { DEFAULT_STEP_DOWN_TIMEOUT, forceStepDown, requestStepDown } from '../observe/request-step-down.js';
 import { msOption, parse, requirePath, sessionOptions } from './args.js';
@@ -53,7 +53,7 @@ export async function stepDownCommand(argv: string[], io: CliIo): Promise<number
   } catch (error) {
     // Everything else (no leader, no such participant, not the leader: 1; unreachable: 3) is
     // reported and mapped by main like any command's error.
-    if (!(error instanceof ZkElectionError && error.code === 'TIMEOUT')) throw error;
+    if (!isZkElectionError(error, 'TIMEOUT')) throw error;
     io.stderr.write(`zk-election: ${error.message}; the participant may be frozen or cut off: try --force [TIMEOUT]\n`);
     return EXIT.NOT_STEPPED_DOWN;
   }

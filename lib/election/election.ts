@@ -17,7 +17,7 @@ import { Candidacy } from './candidacy.js';
 import { CandidateGoneError, ClosedError, DrainFailedError, ElectionStateError, isRetryable, isZkElectionError, type LeadershipLostError } from '../errors.js';
 import { registerForExit } from './exit-hook.js';
 import { endTerm, Leadership, termSessionChanged } from './leadership.js';
-import { retry } from '../session/retry.js';
+import { REJOIN_RETRY, resolveRetryPolicy, retry } from '../session/retry.js';
 import type { StepDownRequest } from '../znode/step-down-request.js';
 import { withContext, type Logger } from '../util/logger.js';
 import { validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './election-options.js';
@@ -213,8 +213,7 @@ export class Election extends EventEmitter<ElectionEvents> {
         return candidacy;
       },
       {
-        ...REJOIN_DEFAULTS,
-        ...this.#options.rejoin,
+        ...resolveRetryPolicy(REJOIN_RETRY, this.#options.rejoin),
         signal,
         logger: this.#log,
         retryIf: (error) => !signal.aborted && isStartOver(error, joined),
@@ -359,9 +358,6 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.emit('state', to, from, cause);
   }
 }
-
-/** The backoff between start-overs, unless the `rejoin` option says otherwise. */
-const REJOIN_DEFAULTS = { retries: Infinity, minTimeout: 50, maxTimeout: 2000 } as const;
 
 /**
  * Worth a fresh attempt: our node or its session is gone, or the connection stayed lost. An

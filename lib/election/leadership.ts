@@ -27,7 +27,7 @@ import type { Session, SessionState } from '../session/session.js';
 /** What to do while disconnected. */
 export type SuspendedPolicy = 'lease' | 'strict';
 
-/** What a term starts from. @internal */
+/** What a term starts from (the election's, never a user's: Leadership's constructor is internal). */
 export interface TermInit {
   id: string;
   parent: string;

@@ -1,5 +1,5 @@
 /** listParticipants(): who is in an election, in order; shared by the library and the CLI. */
-import type { ZkElectionError } from '../errors.js';
+import { isZkElectionError } from '../errors.js';
 import { parsePayload } from '../znode/payload.js';
 import { sortCandidates } from '../znode/recipe.js';
 import { childPath } from '../zk/paths.js';
@@ -60,7 +60,7 @@ async function listCandidates(client: ZkHandle, path: string): Promise<Array<{ n
   try {
     return sortCandidates(await client.getChildren(path)).candidates;
   } catch (error) {
-    if ((error as ZkElectionError).code === 'NO_NODE') return [];
+    if (isZkElectionError(error, 'NO_NODE')) return [];
     throw error;
   }
 }
@@ -93,7 +93,7 @@ export async function readOne(client: ZkHandle, node: string, sequence: number, 
     result = await client.get(node, watcher);
   } catch (error) {
     // Left between the listing and the read: not a participant any more.
-    if ((error as ZkElectionError).code === 'NO_NODE') return undefined;
+    if (isZkElectionError(error, 'NO_NODE')) return undefined;
     throw error;
   }
   const payload = parsePayload(result.data);

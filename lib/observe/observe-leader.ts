@@ -12,7 +12,7 @@
  * changes gets the latest state, never an older one after a newer.
  */
 import type { EventEmitter } from 'node:events';
-import type { ZkElectionError } from '../errors.js';
+import { isZkElectionError } from '../errors.js';
 import { withContext, type Logger } from '../util/logger.js';
 import { readOne, type Participant } from './list-participants.js';
 import { sortCandidates } from '../znode/recipe.js';
@@ -135,7 +135,7 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
       try {
         children = await handle.getChildren(this.#path);
       } catch (error) {
-        if ((error as ZkElectionError).code !== 'NO_NODE') throw error;
+        if (!isZkElectionError(error, 'NO_NODE')) throw error;
         // No election path: wait for it to appear (exists watches fire on creation).
         if ((await handle.exists(this.#path, () => changed())) === undefined) return { leader: undefined };
         continue;

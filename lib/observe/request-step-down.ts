@@ -8,7 +8,7 @@
  * session, then tells it.
  */
 import { abortReason, combineSignals } from '../util/abort.js';
-import { NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError, type ZkElectionError } from '../errors.js';
+import { isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
 import { readParticipants, type Participant } from './list-participants.js';
@@ -101,16 +101,15 @@ async function writeRequest(handle: ZkHandle, node: string, by: string): Promise
       await handle.setData(node, withStepDownRequest(data, by), stat.version);
       return;
     } catch (error) {
-      const code = (error as ZkElectionError).code;
       // Gone already: it left on its own, which is what we asked for.
-      if (code === 'NO_NODE') return;
-      if (code !== 'BAD_VERSION') throw error;
+      if (isZkElectionError(error, 'NO_NODE')) return;
+      if (!isZkElectionError(error, 'BAD_VERSION')) throw error;
     }
   }
 }
 
 function ignoreNoNode(error: unknown): void {
-  if ((error as ZkElectionError).code !== 'NO_NODE') throw error;
+  if (!isZkElectionError(error, 'NO_NODE')) throw error;
 }
 
 function defaultRequester(): string {

@@ -1,30 +1,67 @@
 /**
- * The only importer of p-retry. Three uses, one shape: an operation on a session retried through
- * connection loss (Session.retrying), a campaign's start-over after its session expired or its
- * node vanished (Election.#campaign in lib/election/election.ts), and a session's opening while handles die before connecting
- * (session-open.ts). What is worth another attempt is decided by the caller's `retryIf`, never by
- * p-retry's defaults.
+ * The only importer of p-retry, and the one place where retry defaults are written. Three loops,
+ * one engine, each with a policy of its own:
+ *
+ * - {@link OPERATION_RETRY}: an operation on a session retried through connection loss
+ *   (Session.retrying); a user sets it with the `retry` option (of a Session, or of an election
+ *   that opens its own session).
+ * - {@link REJOIN_RETRY}: an election's start-over after its session expired or its node vanished
+ *   (Election.#campaign in lib/election/election.ts); a user sets it with an election's `rejoin` option.
+ * - {@link OPEN_RETRY}: a session's opening while handles die before connecting (session-open.ts),
+ *   bounded by the session's `connectTimeout`; not an option.
+ *
+ * What is worth another attempt is decided by the caller's `retryIf`, never by p-retry's defaults.
  */
 import pRetry from 'p-retry';
 import { isRetryable } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import type { ZkHandle } from '../zk/handle.js';
 
-/** Bounded backoff between attempts. */
+/**
+ * Bounded backoff between attempts. Two options take one: `retry` (an operation retried through
+ * connection loss, on a Session or an election's own session) and an election's `rejoin` (starting
+ * over after the session expired or the candidate node vanished). A field left out keeps its default.
+ */
 export interface RetryPolicy {
-  /** Attempts after the first. @default 10 for an operation on a session (SessionOptions.retry); Infinity for an election's start-over */
+  /** Attempts after the first. @default 10 for `retry`; Infinity for `rejoin` */
   retries?: number;
-  /** First delay, ms. @default 20 for an operation on a session; 50 for an election's start-over */
+  /** First delay, ms. @default 20 for `retry`; 50 for `rejoin` */
   minTimeout?: number;
-  /** Largest delay, ms. @default 1000 for an operation on a session; 2000 for an election's start-over */
+  /** Largest delay, ms. @default 1000 for `retry`; 2000 for `rejoin` */
   maxTimeout?: number;
   /** Total time budget in ms. @default Infinity */
   maxRetryTime?: number;
 }
 
-export const DEFAULT_RETRY: Required<RetryPolicy> = { retries: 5, minTimeout: 50, maxTimeout: 2000, maxRetryTime: Infinity };
+/** A policy with every field decided: what a loop runs on. */
+export type ResolvedRetryPolicy = Readonly<Required<RetryPolicy>>;
 
-export interface RetryOptions extends RetryPolicy {
+/** An operation on a session, retried through connection loss: the `retry` option's defaults. */
+export const OPERATION_RETRY: ResolvedRetryPolicy = Object.freeze({ retries: 10, minTimeout: 20, maxTimeout: 1000, maxRetryTime: Infinity });
+
+/** An election's start-over (a new node after an expiry or a deleted node): the `rejoin` option's defaults. */
+export const REJOIN_RETRY: ResolvedRetryPolicy = Object.freeze({ retries: Infinity, minTimeout: 50, maxTimeout: 2000, maxRetryTime: Infinity });
+
+/**
+ * A session's opening, replacing handles that die before they connect. Its time budget is the
+ * session's `connectTimeout`, which replaces `maxRetryTime` here.
+ */
+export const OPEN_RETRY: ResolvedRetryPolicy = Object.freeze({ retries: Infinity, minTimeout: 50, maxTimeout: 1000, maxRetryTime: Infinity });
+
+/** `given` over `defaults`, field by field; a field given as undefined keeps its default. */
+export function resolveRetryPolicy(defaults: ResolvedRetryPolicy, given: RetryPolicy | undefined): ResolvedRetryPolicy {
+  return {
+    retries: given?.retries ?? defaults.retries,
+    minTimeout: given?.minTimeout ?? defaults.minTimeout,
+    maxTimeout: given?.maxTimeout ?? defaults.maxTimeout,
+    maxRetryTime: given?.maxRetryTime ?? defaults.maxRetryTime,
+  };
+}
+
+/** A policy decided by the caller (from one of the constants above) and what the loop needs besides. */
+export interface RetryOptions extends Required<Omit<RetryPolicy, 'maxRetryTime'>> {
+  /** Total time budget in ms; absent: none. */
+  maxRetryTime?: number | undefined;
   /** Ends the retrying: the delay in progress rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   logger?: Logger | undefined;
@@ -41,10 +78,10 @@ export interface RetryOptions extends RetryPolicy {
  */
 export function retry<T>(what: string, operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   return pRetry(operation, {
-    retries: options.retries ?? DEFAULT_RETRY.retries,
-    minTimeout: options.minTimeout ?? DEFAULT_RETRY.minTimeout,
-    maxTimeout: options.maxTimeout ?? DEFAULT_RETRY.maxTimeout,
-    maxRetryTime: options.maxRetryTime ?? DEFAULT_RETRY.maxRetryTime,
+    retries: options.retries,
+    minTimeout: options.minTimeout,
+    maxTimeout: options.maxTimeout,
+    maxRetryTime: options.maxRetryTime ?? Infinity,
     randomize: true,
     // Ref'd: a backoff is work in progress that someone awaits (an election rejoining while the
     // ensemble is unreachable may have nothing else keeping the process alive; unref'd, the
@@ -69,9 +106,9 @@ export function retry<T>(what: string, operation: (attempt: number) => Promise<T
 export function retryOnHandle<T>(
   what: string,
   operation: (handle: ZkHandle) => Promise<T>,
-  host: { live(): ZkHandle | undefined; attach(): Promise<ZkHandle>; policy: RetryPolicy; signal: AbortSignal | undefined; logger: Logger },
+  host: { live(): ZkHandle | undefined; attach(): Promise<ZkHandle>; policy: ResolvedRetryPolicy; signal: AbortSignal | undefined; logger: Logger },
 ): Promise<T> {
-  const retries = host.policy.retries ?? DEFAULT_RETRY.retries;
+  const retries = host.policy.retries;
   const backoff = (left: number): Promise<T> =>
     retry(
       what,

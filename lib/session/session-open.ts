@@ -7,7 +7,7 @@
 import type { Clock } from '../util/clock.js';
 import { ClosedError, errorForReturnCode, SessionTimeoutError, UnreachableError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import { retry } from './retry.js';
+import { OPEN_RETRY, retry } from './retry.js';
 import type { AuthInfo } from './session-options.js';
 import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from '../zk/handle.js';
 
@@ -22,9 +22,7 @@ export async function openSession(options: OpenSessionOptions): Promise<ZkHandle
   const deadline = performance.now() + options.connectTimeout;
   try {
     return await retry('open session', () => openHandle({ ...options, timeoutMs: Math.max(1, deadline - performance.now()) }), {
-      retries: Infinity,
-      minTimeout: 50,
-      maxTimeout: 1000,
+      ...OPEN_RETRY,
       maxRetryTime: options.connectTimeout,
       signal: options.closing,
       logger: options.logger,

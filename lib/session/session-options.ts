@@ -21,7 +21,11 @@ export interface SessionOptions {
   auth?: AuthInfo | AuthInfo[];
   /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
   strictSessionTimeout?: boolean;
-  /** Backoff for an operation retried through connection loss. @default { retries: 10, minTimeout: 20, maxTimeout: 1000 } */
+  /**
+   * Backoff for an operation retried through connection loss (while its ZooKeeper session lives).
+   * Fields left out keep their defaults (see RetryPolicy).
+   * @default { retries: 10, minTimeout: 20, maxTimeout: 1000, maxRetryTime: Infinity }
+   */
   retry?: RetryPolicy;
   logger?: Logger;
   signal?: AbortSignal;

@@ -15,13 +15,19 @@
  * term) keeps its epoch and asks `isCurrent(epoch)`; two services build on that: `retrying()`
  * (connection loss is retried while the epoch lives; a new epoch means start over) and
  * `deleteOwned()` (delete a node of ours until it is gone or its epoch is).
+ *
+ * Public: opening, the state and its event, the timeouts, the session id, close. Everything the
+ * library itself calls (epochs, the handle, retrying, deletes, the keep-alive, the clock) is
+ * tagged internal: callable inside the package, stripped from the published declarations (the
+ * tag is not written out here: in this comment it would strip the first import). The session
+ * password is no member at all: {@link sessionCredentials} reads it for zk-election/testing.
  */
 import { EventEmitter } from 'node:events';
 import { abortReason, anySignal, raceAbort, throwIfAborted } from '../util/abort.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { ClosedError, errorForReturnCode, type ZkElectionError } from '../errors.js';
+import { ClosedError, errorForReturnCode, isZkElectionError } from '../errors.js';
 import { withContext, type Logger } from '../util/logger.js';
-import { retryOnHandle, type RetryPolicy } from './retry.js';
+import { OPERATION_RETRY, resolveRetryPolicy, retryOnHandle, type ResolvedRetryPolicy } from './retry.js';
 import { optionalSignal, parseConnectString, positiveInteger } from '../util/validate.js';
 import type { AuthInfo, SessionOptions } from './session-options.js';
 import { nativeTransport } from '../zk/native-client.js';
@@ -43,16 +49,35 @@ export function defaultConnectString(): string {
   return process.env.ZK_CONNECT || '127.0.0.1:2181';
 }
 
-const DEFAULT_OPERATION_RETRY: RetryPolicy = { retries: 10, minTimeout: 20, maxTimeout: 1000 };
+/** What a second handle needs to attach to a live ZooKeeper session. A secret. */
+export interface SessionCredentials {
+  readonly id: string;
+  readonly password: string;
+}
+
+/** Set by Session's static block: the one way into the private credentials. */
+let credentialsOf: (session: Session) => SessionCredentials | undefined;
+
+/**
+ * The live ZooKeeper session's id and password, or undefined when there is none: what a second
+ * handle needs to attach to it, which is how zk-election/testing's expireSession() forces an
+ * expiry. A function of this module, not a member: the package's entry points do not export it,
+ * so no user of a Session can read its password.
+ * @internal
+ */
+export function sessionCredentials(session: Session): SessionCredentials | undefined {
+  return credentialsOf(session);
+}
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly connectString: string;
   readonly requestedTimeout: number;
   readonly connectTimeout: number;
+  /** The monotonic clock of leases and term timers (SessionOptions.clock). @internal */
   readonly clock: Clock;
   readonly #auth: AuthInfo[];
   readonly #strict: boolean;
-  readonly #retry: RetryPolicy;
+  readonly #retry: ResolvedRetryPolicy;
   readonly #transport: Transport;
   readonly #log: Logger;
   #state: SessionState = 'connecting';
@@ -64,6 +89,10 @@ export class Session extends EventEmitter<SessionEvents> {
   #keepAlive: KeepAlive | undefined;
   /** Aborted by close(): ends an opening's back-off and every wait for a reconnection at once. */
   readonly #closing = new AbortController();
+
+  static {
+    credentialsOf = (session) => session.#credentials();
+  }
 
   /** Opens a session and waits until it is connected (bounded by `connectTimeout`). */
   static async connect(options: SessionOptions = {}): Promise<Session> {
@@ -89,7 +118,7 @@ export class Session extends EventEmitter<SessionEvents> {
     optionalSignal('signal', options.signal);
     this.#auth = options.auth === undefined ? [] : Array.isArray(options.auth) ? options.auth : [options.auth];
     this.#strict = options.strictSessionTimeout ?? true;
-    this.#retry = { ...DEFAULT_OPERATION_RETRY, ...options.retry };
+    this.#retry = resolveRetryPolicy(OPERATION_RETRY, options.retry);
     this.#transport = options.transport ?? nativeTransport;
     this.clock = options.clock ?? systemClock;
     this.#log = withContext(options.logger, { connect: this.connectString });
@@ -102,11 +131,11 @@ export class Session extends EventEmitter<SessionEvents> {
   get isConnected(): boolean {
     return this.#state === 'connected' || this.#state === 'reconnected';
   }
-  /** The current epoch: a number that changes with every new ZooKeeper session; 0 before the first. */
+  /** The current epoch: a number that changes with every new ZooKeeper session; 0 before the first. @internal */
   get epoch(): number {
     return this.#epoch;
   }
-  /** True while the ZooKeeper session of `epoch` lives (connected or suspended): its ephemeral nodes may exist. */
+  /** True while the ZooKeeper session of `epoch` lives (connected or suspended): its ephemeral nodes may exist. @internal */
   isCurrent(epoch: number): boolean {
     return epoch === this.#epoch && this.#client !== undefined && !this.#client.closed && this.#state !== 'closed';
   }
@@ -114,20 +143,12 @@ export class Session extends EventEmitter<SessionEvents> {
   get sessionId(): string {
     return this.#client?.sessionId ?? '0';
   }
-  /**
-   * The live ZooKeeper session's id and password: what a second handle needs to attach to it,
-   * which is how zk-election/testing's expireSession() forces an expiry. Keep it secret.
-   */
-  get credentials(): { id: string; password: string } | undefined {
-    const client = this.#client;
-    return client && !client.closed ? { id: client.sessionId, password: client.sessionPassword } : undefined;
-  }
   /** The session timeout granted by the server, ms. */
   get negotiatedTimeout(): number {
     const granted = this.#client?.negotiatedTimeout ?? -1;
     return granted > 0 ? granted : this.requestedTimeout;
   }
-  /** Monotonic ms (on `clock`): the latest send time of a request the server answered, in `epoch` (default: the current one). */
+  /** Monotonic ms (on `clock`): the latest send time of a request the server answered, in `epoch` (default: the current one). @internal */
   lastContact(epoch = this.#epoch): number {
     return this.isCurrent(epoch) ? this.#client!.lastContact : -Infinity;
   }
@@ -168,6 +189,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * session: once it is gone the call rejects with SESSION_EXPIRED, which means "start over"
    * (what depended on it, an ephemeral node, went with it). Without, on whatever session is current.
    * When the handle is connected already the request is sent before this returns.
+   * @internal
    */
   retrying<T>(what: string, operation: (handle: ZkHandle) => Promise<T>, options: { epoch?: number; signal?: AbortSignal; retries?: number } = {}): Promise<T> {
     return retryOnHandle(what, operation, {
@@ -184,6 +206,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * is (its ephemeral nodes went with it). One delete per node however many callers ask; the
    * request is sent before this returns when connected. Rejects only when the server refuses
    * (say, NO_AUTH): the node then stays until the session ends.
+   * @internal
    */
   deleteOwned(path: string, epoch: number): Promise<void> {
     // Its session is over already (closed, expired, replaced): the node went with it. Said at once,
@@ -194,8 +217,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const running = this.#deleting.get(key);
     if (running) return running;
     const deleting = this.retrying('delete own node', (handle) => handle.delete(path), { epoch, retries: Infinity }).catch((error: unknown) => {
-      const code = (error as ZkElectionError).code;
-      if (code === 'NO_NODE' || code === 'SESSION_EXPIRED' || code === 'CLOSED') return;
+      if (isZkElectionError(error, 'NO_NODE', 'SESSION_EXPIRED', 'CLOSED')) return;
       throw error;
     });
     this.#deleting.set(key, deleting);
@@ -228,6 +250,12 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** See {@link sessionCredentials}. */
+  #credentials(): SessionCredentials | undefined {
+    const client = this.#client;
+    return client && !client.closed ? { id: client.sessionId, password: client.sessionPassword } : undefined;
   }
 
   /** The handle of `epoch` if it is current and connected now. */

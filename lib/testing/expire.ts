@@ -6,7 +6,7 @@
  * session back to it, the twin's close never reaches the server, and the session lives on.
  */
 import { systemClock } from '../util/clock.js';
-import type { Session } from '../session/session.js';
+import { sessionCredentials, type Session } from '../session/session.js';
 import { settlesWithin } from '../process/wait.js';
 import { ZkClient } from '../zk/native-client.js';
 import { closeTwin } from '../zk/native-quirks.js';
@@ -23,7 +23,7 @@ export interface ExpireSessionOptions {
 export async function expireSession(session: Session, options: ExpireSessionOptions = {}): Promise<void> {
   const connect = options.connect ?? session.connectString;
   const attempts = options.attempts ?? 5;
-  const credentials = session.credentials;
+  const credentials = sessionCredentials(session);
   if (!credentials) throw new TestingError('expireSession: the session has no live ZooKeeper session to expire', 'NOT_RUNNING');
   const expired = new Promise<void>((resolve) => {
     const onState = (state: string): void => {

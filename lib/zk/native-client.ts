@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
-import { ClosedError, errorForReturnCode, InvalidConnectStringError } from '../errors.js';
+import { ClosedError, errorForReturnCode, InvalidConnectStringError, isZkElectionError } from '../errors.js';
 import { buryOldSession, rawOps } from './native-quirks.js';
 import {
   EXPIRED_STATE,
@@ -192,7 +192,7 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
         else this.#ops.a_exists(path, false, cb);
       });
     } catch (error) {
-      if ((error as { code?: string }).code === 'NO_NODE') return undefined;
+      if (isZkElectionError(error, 'NO_NODE')) return undefined;
       throw error;
     }
   }

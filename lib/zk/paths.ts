@@ -1,5 +1,5 @@
 /** Path helpers: joining and splitting znode paths, and making an election path's parents. */
-import { NoNodeError, type ZkElectionError } from '../errors.js';
+import { isZkElectionError, NoNodeError } from '../errors.js';
 import { CreateMode, type Acl, type ZkHandle } from './handle.js';
 
 /**
@@ -14,9 +14,8 @@ export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[]): P
       await client.create(prefix, Buffer.alloc(0), CreateMode.PERSISTENT);
       if (acl) await client.setAcl(prefix, acl);
     } catch (error) {
-      const code = (error as ZkElectionError).code;
-      if (code === 'NODE_EXISTS') continue;
-      if (code === 'NO_NODE' && i === 1) {
+      if (isZkElectionError(error, 'NODE_EXISTS')) continue;
+      if (isZkElectionError(error, 'NO_NODE') && i === 1) {
         // Only possible under a chroot that does not exist.
         throw new NoNodeError(-101, 'NO_NODE', { operation: 'create', path: `${prefix} (does the chroot in the connection string exist?)` });
       }

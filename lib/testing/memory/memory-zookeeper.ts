@@ -49,10 +49,16 @@ interface SessionRecord {
 
 const CONNECTION_LOSS = -4;
 
-export class MemoryZooKeeper implements MemoryServerPort {
+export class MemoryZooKeeper {
   /** What `memory.session()` connects to; any Session with this server's transport may use it. */
   static readonly CONNECT = 'memory:2181';
   readonly transport: Transport = (options) => this.#open(options);
+  /** What its handles call: private, so that a test cannot submit requests behind a handle's back. */
+  readonly #port: MemoryServerPort = {
+    submit: (handle, operation, apply) => this.#submit(handle, operation, apply),
+    deliverWatch: (handle, fire) => this.#deliverWatch(handle, fire),
+    closeSession: (handle) => this.#closeSession(handle),
+  };
   readonly #tree = new Tree();
   readonly #queue: Delivery[] = [];
   readonly #sessions = new Map<string, SessionRecord>();
@@ -69,7 +75,7 @@ export class MemoryZooKeeper implements MemoryServerPort {
     this.#max = options.maxSessionTimeout ?? 60_000;
   }
 
-  /** A Session on this server (not yet connected: use `await Session.connect` semantics through `connected()`, or pass it as `connect`). */
+  /** A Session on this server, not yet connected: the first election or read on it connects it (see `connect()` for one connected now). */
   session(options: Omit<SessionOptions, 'connect' | 'transport'> = {}): Session {
     return new Session({ ...options, connect: MemoryZooKeeper.CONNECT, transport: this.transport });
   }
@@ -184,9 +190,9 @@ export class MemoryZooKeeper implements MemoryServerPort {
     return this.#tree.watchCount(target === undefined ? undefined : this.#record(target).id);
   }
 
-  // ---- MemoryServerPort (the handles' side) --------------------------------------------------
+  // ---- MemoryServerPort (the handles' side, through #port) ----------------------------------
 
-  submit<T>(handle: MemoryHandle, operation: string, apply: (tree: Tree) => T): Promise<T> {
+  #submit<T>(handle: MemoryHandle, operation: string, apply: (tree: Tree) => T): Promise<T> {
     const sentAt = handle.clock.now();
     return new Promise<T>((resolve, reject) => {
       const fail = (error: Error): void => {
@@ -225,11 +231,11 @@ export class MemoryZooKeeper implements MemoryServerPort {
     });
   }
 
-  deliverWatch(handle: MemoryHandle, fire: () => void): void {
+  #deliverWatch(handle: MemoryHandle, fire: () => void): void {
     this.#push({ handle, kind: 'watch', label: `watch ${handle.sessionId}`, run: () => !handle.closed && fire() });
   }
 
-  closeSession(handle: MemoryHandle): void {
+  #closeSession(handle: MemoryHandle): void {
     const record = this.#sessions.get(handle.sessionId);
     if (!record || record.ended) return;
     this.#end(record);
@@ -241,7 +247,7 @@ export class MemoryZooKeeper implements MemoryServerPort {
 
   #open(options: HandleOptions): MemoryHandle {
     const timeout = Math.min(this.#max, Math.max(this.#min, options.sessionTimeout));
-    const handle = new MemoryHandle(this, options.clock, timeout);
+    const handle = new MemoryHandle(this.#port, options.clock, timeout);
     const record = options.session ? this.#sessions.get(options.session.id) : this.#newRecord();
     if (options.session && (!record || record.ended || record.password !== options.session.password)) {
       this.#push({ handle, kind: 'event', label: 'attach refused', run: () => handle.finish(EXPIRED_STATE) });
