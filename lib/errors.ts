@@ -49,7 +49,8 @@ export type LibraryErrorCode =
   | 'UNEXPECTED_REPLY'
   | 'NO_LEADER'
   | 'NO_PARTICIPANT'
-  | 'NOT_LEADER';
+  | 'NOT_LEADER'
+  | 'HANDOFF_TARGET_GONE';
 
 /** Stable codes; new ones may be added, existing ones never change meaning. */
 export type ErrorCode = ZooKeeperErrorCode | LibraryErrorCode;
@@ -283,5 +284,22 @@ export class DrainFailedError extends ZkElectionError {
   override name = 'DrainFailedError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'DRAIN_FAILED', options);
+  }
+}
+
+/**
+ * A handoff ended in a normal succession: the participant it named left (or its session ended)
+ * before it could lead, and `leader` leads instead. The old leader did step down.
+ */
+export class HandoffTargetGoneError extends ZkElectionError {
+  override name = 'HandoffTargetGoneError';
+  /** The participant the handoff named. */
+  readonly to: string;
+  /** The id of the participant that leads now. */
+  readonly leader: string;
+  constructor(path: string, to: string, leader: string) {
+    super(`participant ${JSON.stringify(to)} left before it could lead ${path}; ${JSON.stringify(leader)} leads instead`, 'HANDOFF_TARGET_GONE');
+    this.to = to;
+    this.leader = leader;
   }
 }

@@ -54,4 +54,5 @@ export {
   NotLeaderError,
   ElectionStateError,
   DrainFailedError,
+  HandoffTargetGoneError,
 } from './errors.js';

@@ -12,6 +12,7 @@
  *   creating -> created | unplaced       the server named our node (or the marker search found it) | nothing was made
  *   created  -> placed | unplaced        read back: ours (token, watch armed) | another session owns it: left alone
  *   placed   -> gone                     our node was deleted (the watch on it said so), or its session ended
+ *   placed   -> unplaced                 requeue(): a new node is placed behind everyone, then the old one goes
  *   any      -> gone | released          the session ended (the node went with it) | release() finished
  *
  * Pure decisions (names, ordering, the predecessor rule) live in lib/znode/recipe.ts.
@@ -25,7 +26,7 @@ import { CreateMode, type Acl, type WatchEvent, type ZkHandle } from '../zk/hand
 import { baseName, childPath, ensurePath } from '../zk/paths.js';
 import { parsePayload } from '../znode/payload.js';
 import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
-import { stepDownRequest, type StepDownRequest } from '../znode/step-down-request.js';
+import { nodeRequest, type NodeRequest } from '../znode/node-requests.js';
 import type { WaitingInfo } from './lifecycle.js';
 
 export type NodeState = 'unplaced' | 'creating' | 'created' | 'placed' | 'gone' | 'released';
@@ -34,7 +35,7 @@ const NODE_TRANSITIONS: Readonly<Record<NodeState, readonly NodeState[]>> = {
   unplaced: ['creating', 'gone', 'released'],
   creating: ['created', 'unplaced', 'gone', 'released'],
   created: ['placed', 'unplaced', 'gone', 'released'],
-  placed: ['gone', 'released'],
+  placed: ['gone', 'unplaced', 'released'],
   gone: ['released'],
   released: [],
 };
@@ -53,8 +54,13 @@ export interface CandidacyEvents {
   /** Our node was deleted by someone else (an operator, an admin): a term resting on it ends now. */
   deleted: [];
   /** An operator wrote a step-down request into our node. */
-  'step-down': [request: StepDownRequest];
+  'step-down': [request: NodeRequest];
+  /** A handoff asks us (waiting) to go to the back of the queue: see requeue(). */
+  requeue: [request: NodeRequest];
 }
+
+/** What ended a wait behind our predecessor. */
+type Wake = 'predecessor-deleted' | 'predecessor-changed' | 'own-node' | 'session' | 'requeue';
 
 export interface CandidacyOptions {
   /** The JSON our node holds. */
@@ -78,8 +84,16 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   /** The running place(): release() waits for it, so a reply still on its way is not missed. */
   #placing: Promise<void> | undefined;
   #released: Promise<void> | undefined;
-  /** Wakes the wait behind our predecessor (its change, our node's deletion, our session's end). */
-  #wake: (() => void) | undefined;
+  /** Wakes the wait behind our predecessor (its change, our node's deletion, our session's end, a requeue). */
+  #wake: ((why: Wake) => void) | undefined;
+  /**
+   * The watch on our own node is armed: false between a data change (which uses it up) and the
+   * read that re-arms it, while a deletion of our node would go unannounced.
+   */
+  #ownWatchArmed = false;
+  /** A requeue in progress, and the node it leaves (deleted once the new one is placed). */
+  #requeueing: Promise<void> | undefined;
+  #previous: string | undefined;
   /** Foreign children of the election path, logged once each. */
   readonly #warned = new Set<string>();
 
@@ -146,36 +160,99 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   }
 
   /**
-   * Waits until our node is the lowest. After every wake-up it lists the children again and
-   * recomputes: a deleted predecessor never by itself means leadership (a lower candidate may
-   * still live). It watches only its immediate predecessor, never the parent. Rejects with
-   * CANDIDATE_GONE once our node is gone, SESSION_EXPIRED once its session is, or the abort reason.
+   * Waits until our node is the lowest. It watches only its immediate predecessor, never the
+   * parent, and after a wake-up it lists the children again and recomputes (a deleted predecessor
+   * never by itself means leadership: a lower candidate may still live), with one exception.
+   *
+   * One notification, no listing: when our predecessor was the lowest candidate at our last
+   * listing (position 1), its deletion makes us the lowest. A candidate node's sequence number is
+   * given by the server at its creation, grows with every creation under the path, and is the
+   * order of the queue. Our listing was read on our own session after our node was created, so it
+   * showed every candidate created before ours that still existed (only those can sort before
+   * us): just one did, our predecessor; nodes created since sort after us, and a deleted node never
+   * comes back. So once the predecessor is gone, nothing sorts before our node, as long as our node
+   * exists. That we know from the watch on it: the server sends a client the events of the changes
+   * in their order, and before the replies to requests that follow those changes, so a deletion of
+   * our node before our predecessor's reaches us first (and ends this wait as `own-node`); the
+   * shortcut is taken only while that watch is armed when the predecessor's event arrives (not
+   * used up by a data change whose re-arming read is pending), our session lives and no requeue
+   * is in progress. It does not cover a node somebody creates by hand with a chosen, not
+   * sequential, candidate-shaped name: nobody can under a secured election path, and on an open
+   * one whoever can create can delete any node, which no recipe survives. Everywhere else (a
+   * predecessor further from the front, its data changed, a reconnection) we list again.
+   *
+   * Rejects with CANDIDATE_GONE once our node is gone, SESSION_EXPIRED once its session is, or the
+   * abort reason.
    */
   async untilLowest(signal: AbortSignal): Promise<void> {
     for (;;) {
+      if (this.#requeueing) await raceAbort(this.#requeueing.catch(() => undefined), signal);
       const { node, name } = this.#live();
       const children = await this.#retrying('list candidates', (handle) => listChildren(handle, this.#parent), { signal });
+      if (this.#requeueing) continue;
       const standing = standingOf(children, name, (child) => this.#warnForeign(child));
       if (standing.kind === 'absent') this.#lost();
       this.#live();
       if (standing.kind === 'leader') return;
-      const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+      const firstInLine = standing.position === 1;
+      const woken = new Promise<Wake>((resolve) => (this.#wake = resolve));
       // Our session's end wakes us too (an expiry answers no watch).
       const onSession = (): void => {
-        if (!this.#session.isCurrent(this.epoch)) this.#wake?.();
+        if (!this.#session.isCurrent(this.epoch)) this.#wake?.('session');
       };
       this.#session.on('state', onSession);
       try {
         const predecessor = standing.predecessor.name;
         const data = await this.#watchPredecessor(predecessor, signal);
-        if (data === undefined || !this.isPlaced) continue;
-        this.emit('waiting', { node, predecessor, predecessorId: participantId(data), position: standing.position });
-        await raceAbort(woken, signal);
+        if (data === undefined) {
+          // Gone before the watch was armed: the same deletion, seen by the read.
+          if (firstInLine && this.#mayLeadUnlisted()) return;
+          continue;
+        }
+        if (!this.isPlaced || this.#requeueing) continue;
+        this.emit('waiting', { node, predecessor, predecessorId: participantId(data), position: standing.position, leader: standing.leader.name });
+        const why = await raceAbort(woken, signal);
+        if (why === 'predecessor-deleted' && firstInLine && this.isPlaced && !this.#requeueing) return;
       } finally {
         this.#wake = undefined;
         this.#session.off('state', onSession);
       }
     }
+  }
+
+  /**
+   * Goes to the back of the queue without leaving it (a handoff's request to a waiting
+   * candidate): a new node is placed first, behind every candidate present, then the old one is
+   * deleted, so whoever waits for that deletion knows the new node exists. A term never rests on a
+   * node that is being requeued: only a waiting candidacy does this. Failing half-way, the
+   * candidacy ends up unplaced and its campaign starts over.
+   */
+  requeue(signal: AbortSignal): Promise<void> {
+    const previous = this.#path;
+    if (this.#state !== 'placed' || this.#requeueing || this.#released || previous === undefined) return Promise.resolve();
+    this.#previous = previous;
+    this.#path = undefined;
+    this.#ownWatchArmed = false;
+    this.#to('unplaced');
+    const requeueing = (async () => {
+      try {
+        await this.place(signal);
+      } finally {
+        await this.#session.deleteOwned(previous, this.epoch).catch((error: unknown) => this.#options.logger.warn('could not delete our previous node', { node: previous, error: (error as Error).message }));
+        this.#previous = undefined;
+      }
+    })();
+    this.#requeueing = requeueing;
+    this.#wake?.('requeue');
+    return requeueing.finally(() => {
+      this.#requeueing = undefined;
+      this.#wake?.('requeue');
+    });
+  }
+
+  /** The one-notification shortcut's conditions on our own node (see untilLowest). */
+  #mayLeadUnlisted(): boolean {
+    return this.isPlaced && this.#ownWatchArmed && !this.#requeueing;
   }
 
   /**
@@ -190,8 +267,11 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     if (this.#released) return this.#released;
     const session = this.#session;
     const deleting = this.#path !== undefined && this.#state !== 'gone' ? session.deleteOwned(this.#path, this.epoch) : undefined;
+    // A requeue's old node, if its delete is not done yet.
+    const previous = this.#previous === undefined ? undefined : session.deleteOwned(this.#previous, this.epoch);
     const bound = expiryBound(session, this.epoch);
     const work = (async () => {
+      await previous;
       await this.#placing?.catch(() => undefined);
       if (this.#state === 'creating' && session.isCurrent(this.epoch)) await this.#findLostCreate().catch(() => undefined);
       if (this.#path !== undefined && this.#state !== 'gone' && this.#state !== 'unplaced') await (deleting ?? session.deleteOwned(this.#path, this.epoch));
@@ -254,6 +334,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     const parsed = parseCandidateName(name);
     if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
     this.#claim = { node: path, name, sequence: parsed.sequence, token: BigInt(read.stat.czxid) };
+    this.#ownWatchArmed = true;
     this.#to('placed');
   }
 
@@ -264,7 +345,9 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
    */
   async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<Buffer | undefined> {
     try {
-      const { data } = await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), () => this.#wake?.()), { signal });
+      // Whether the shortcut's conditions hold is decided when the event arrives, not later.
+      const watcher = (event: WatchEvent): void => this.#wake?.(event.type === 'deleted' && this.#mayLeadUnlisted() ? 'predecessor-deleted' : 'predecessor-changed');
+      const { data } = await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), watcher), { signal });
       return data;
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
@@ -284,10 +367,15 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     if (event.path !== this.#path) return;
     if (event.type === 'deleted') return this.#deleted();
     if (event.type !== 'changed' || this.#state !== 'placed') return;
+    this.#ownWatchArmed = false;
     this.#retrying('watch own node', (handle) => handle.get(event.path, this.#onOwnNode)).then(
       ({ data }) => {
-        const request = stepDownRequest(data);
-        if (request && this.#state === 'placed') this.emit('step-down', request);
+        if (event.path !== this.#path || this.#state !== 'placed') return;
+        this.#ownWatchArmed = true;
+        const stepDown = nodeRequest(data, 'stepDown');
+        if (stepDown) this.emit('step-down', stepDown);
+        const requeue = nodeRequest(data, 'requeue');
+        if (requeue) this.emit('requeue', requeue);
       },
       (error: unknown) => {
         // The node went between the change and this read: the watch that would have told us of the
@@ -302,7 +390,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   #deleted(): void {
     if (this.#state !== 'placed' || this.#released) return;
     this.#to('gone');
-    this.#wake?.();
+    this.#wake?.('own-node');
     this.emit('deleted');
   }
 

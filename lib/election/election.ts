@@ -18,7 +18,7 @@ import { CandidateGoneError, ClosedError, DrainFailedError, ElectionStateError, 
 import { registerForExit } from './exit-hook.js';
 import { endTerm, Leadership, termSessionChanged } from './leadership.js';
 import { REJOIN_RETRY, resolveRetryPolicy, retry } from '../session/retry.js';
-import type { StepDownRequest } from '../znode/step-down-request.js';
+import type { NodeRequest } from '../znode/node-requests.js';
 import { withContext, type Logger } from '../util/logger.js';
 import { validateElectionOptions, type ElectionOptions, type ValidatedElectionOptions } from './election-options.js';
 import { readLeader, readParticipants, type Participant } from '../observe/list-participants.js';
@@ -239,12 +239,24 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.#placed?.();
     });
     candidacy.on('deleted', () => this.#endTermOn(candidacy, 'node-deleted', 'our candidate node was deleted'));
-    candidacy.on('step-down', (request: StepDownRequest) => this.#endTermOn(candidacy, 'step-down', `requested by ${request.by ?? 'an operator'}`));
+    candidacy.on('step-down', (request: NodeRequest) => this.#endTermOn(candidacy, 'step-down', `requested by ${request.by ?? 'an operator'}`));
+    candidacy.on('requeue', (request: NodeRequest) => this.#requeue(candidacy, request));
     // Held before its create is sent: close() at any await below finds it and releases it.
     this.#candidacy = candidacy;
     await candidacy.place(this.#stop.signal);
     this.#log.info('candidate node created', { node: candidacy.node, token: candidacy.claim().token.toString() });
     return candidacy;
+  }
+
+  /**
+   * A handoff asks this waiting candidate to go behind its named successor (see requeue in
+   * candidacy.ts). A leader is never requeued: it is asked to step down instead.
+   */
+  #requeue(candidacy: Candidacy, request: NodeRequest): void {
+    if (candidacy !== this.#candidacy || this.#state !== 'waiting') return;
+    this.#log.info('requeueing behind a handoff', { by: request.by, to: request.to });
+    // A failure leaves the candidacy unplaced: its campaign starts over, which the loop reports.
+    candidacy.requeue(this.#stop.signal).catch((error: unknown) => this.#log.warn('requeue failed', { error: (error as Error).message }));
   }
 
   /** Ends the running term if it rests on `candidacy` (a waiting candidacy's events end nothing). */

@@ -42,6 +42,8 @@ export interface WaitingInfo {
   predecessorId: string | undefined;
   /** Candidates ahead of us (1 = next in line). */
   position: number;
+  /** The leader's node name, as of the same listing (the predecessor itself when position is 1). */
+  leader: string;
 }
 
 export interface ElectionEvents {

@@ -5,23 +5,30 @@
  * stops its work (an Election's `drain`, `zk-election run`'s command) and only then releases its
  * node, so the next leader starts after the old one has stopped. `force` deletes the node
  * instead, for a participant that cannot answer (frozen, partitioned): its own watch, or its
- * session, then tells it.
+ * session, then tells it. `to` hands leadership to a named participant (handoff.ts).
  */
 import { abortReason, combineSignals } from '../util/abort.js';
-import { isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
+import { HandoffTargetGoneError, InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
 import { readParticipants, type Participant } from './list-participants.js';
 import { defaultConnectString, type Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
-import { withStepDownRequest } from '../znode/step-down-request.js';
+import { requeueBehind, writeRequest } from './handoff.js';
 import { optionalSignal, optionalTimeout, validateElectionPath } from '../util/validate.js';
 import type { ZkHandle } from '../zk/handle.js';
 
 export interface StepDownOptions {
   /** Only this participant, and only if it leads (NOT_LEADER otherwise). @default the leader */
   id?: string;
+  /**
+   * Hand leadership to the participant with this id: when the promise resolves it leads, and
+   * nobody else led in between; the others keep their relative order behind it. Already the
+   * leader: resolves at once. It leaves before it can lead: rejects with HANDOFF_TARGET_GONE
+   * once another participant leads (a normal succession).
+   */
+  to?: string;
   connect?: string | Session;
   signal?: AbortSignal;
   /** ms to wait for another leader; then it rejects with TIMEOUT. @default 30000 */
@@ -55,6 +62,7 @@ export function forceStepDown(path: string, options: StepDownOptions = {}): Prom
 async function stepDown(path: string, options: StepDownOptions, force: boolean): Promise<StepDownResult> {
   validateElectionPath(path);
   optionalSignal('signal', options.signal);
+  if (options.to !== undefined && (typeof options.to !== 'string' || options.to === '')) throw new InvalidArgumentError('Expected `to` to be a non-empty participant id');
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
   const { session, owned } = await resolveSession(options.connect, { ...options, signal }).catch((error: unknown) => {
@@ -65,21 +73,36 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   });
   try {
     const { target, leader } = await session.retrying('find participant', (handle) => findTarget(handle, path, options.id, force), { signal });
+    const by = options.by ?? defaultRequester();
+    const successor = options.to === undefined ? undefined : await findSuccessor(session, path, options.to, signal);
+    // Already leads: nothing to do.
+    if (successor?.node === leader.node) return { previous: leader, next: leader };
+    if (successor) await requeueBehind(session, path, leader, successor, by, signal);
     if (force) {
       await session.retrying('delete participant node', (handle) => handle.delete(target.node), { signal }).catch(ignoreNoNode);
     } else {
-      await session.retrying('request step-down', (handle) => writeRequest(handle, target.node, options.by ?? defaultRequester()), { signal });
+      await session.retrying('request step-down', (handle) => writeRequest(handle, target.node, 'stepDown', { by, ...(options.to === undefined ? {} : { to: options.to }) }), { signal });
     }
     // A waiting participant removed by force changes no leader.
     if (target.node !== leader.node) return { previous: target, next: leader };
     for await (const next of observeLeader(path, { connect: session, signal })) {
-      if (next && next.node !== target.node) return { previous: target, next };
+      if (!next || next.node === target.node) continue;
+      if (successor && next.node !== successor.node) throw new HandoffTargetGoneError(path, successor.id, next.id);
+      return { previous: target, next };
     }
     throw abortReason(signal);
   } finally {
     dispose();
     if (owned) await session.close();
   }
+}
+
+/** The participant a handoff goes to: NO_PARTICIPANT when nobody has that id. */
+async function findSuccessor(session: Session, path: string, id: string, signal: AbortSignal): Promise<Participant> {
+  const participants = await session.retrying('find successor', (handle) => readParticipants(handle, path), { signal });
+  const found = participants.find((p) => p.id === id);
+  if (!found) throw new NoParticipantError(path, id);
+  return found;
 }
 
 async function findTarget(handle: ZkHandle, path: string, id: string | undefined, force: boolean): Promise<{ target: Participant; leader: Participant }> {
@@ -91,21 +114,6 @@ async function findTarget(handle: ZkHandle, path: string, id: string | undefined
   if (!target) throw new NoParticipantError(path, id);
   if (!force && target.node !== leader.node) throw new NotLeaderError(path, id, leader.id);
   return { target, leader };
-}
-
-/** Adds the request to the node's data, keeping the rest; a concurrent write makes it read again. */
-async function writeRequest(handle: ZkHandle, node: string, by: string): Promise<void> {
-  for (;;) {
-    try {
-      const { data, stat } = await handle.get(node);
-      await handle.setData(node, withStepDownRequest(data, by), stat.version);
-      return;
-    } catch (error) {
-      // Gone already: it left on its own, which is what we asked for.
-      if (isZkElectionError(error, 'NO_NODE')) return;
-      if (!isZkElectionError(error, 'BAD_VERSION')) throw error;
-    }
-  }
 }
 
 function ignoreNoNode(error: unknown): void {

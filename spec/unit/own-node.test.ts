@@ -6,7 +6,7 @@
  */
 import { Election, requestStepDown, type Session } from 'zk-election';
 import { MemoryZooKeeper } from 'zk-election/testing';
-import { withStepDownRequest } from '../../lib/znode/step-down-request.js';
+import { withNodeRequest } from '../../lib/znode/node-requests.js';
 import { FAST_RETRY, newWorld, openSession, runUntil, track } from '../support/interleave.js';
 
 const PATH = '/own-node';
@@ -62,7 +62,7 @@ test("a deletion of the leader's node ends its term before the next candidate le
 
 test('the step-down request keeps the participant data that listParticipants shows', () => {
   const before = Buffer.from(JSON.stringify({ id: 'p1', host: 'h', pid: 7, startedAt: 'now', data: { shard: 3 } }));
-  const after = JSON.parse(withStepDownRequest(before, 'ops@host', new Date(0)).toString()) as Record<string, unknown>;
+  const after = JSON.parse(withNodeRequest(before, 'stepDown', { by: 'ops@host' }, new Date(0)).toString()) as Record<string, unknown>;
   expect(after).toEqual({ id: 'p1', host: 'h', pid: 7, startedAt: 'now', data: { shard: 3 }, stepDown: { requestedAt: new Date(0).toISOString(), by: 'ops@host' } });
 });
 
@@ -83,7 +83,7 @@ test('a data change followed by a deletion before the watch is re-armed still en
     // A step-down request lands and uses up the leader's watch on its node (a 'changed' event is
     // queued for it); the node is deleted before that event is delivered, so before the leader can
     // re-arm its watch: no 'deleted' event will ever come, and the re-arming read finds no node.
-    const written = track('request', operator.retrying('request', (handle) => handle.setData(leader.node!, withStepDownRequest(Buffer.from('{}'), 'test'))));
+    const written = track('request', operator.retrying('request', (handle) => handle.setData(leader.node!, withNodeRequest(Buffer.from('{}'), 'stepDown', { by: 'test' }))));
     const watchEvent = `watch ${session.sessionId}`;
     await runUntil(world, () => world.memory.pendingLabels.includes(watchEvent));
     expect(term.isLeader).toBe(true);

@@ -7,8 +7,9 @@
  * fault (a close, an expiry, a disconnection, a lost reply) between any two of them.
  *
  * What it models: znodes, sequential names, ephemeral nodes deleted with their session, one-shot
- * data and child watches, per-session FIFO order, watch events held while a handle is
- * disconnected, forced expiry by a second handle on the same session. What it does not: ACLs,
+ * data and child watches, per-session FIFO order, a session seeing the watch events of changes
+ * made before a request ahead of that request's reply (as a ZooKeeper server sends them), watch
+ * events held while a handle is disconnected, forced expiry by a second handle on the same session. What it does not: ACLs,
  * quotas, multi-server consistency, and time (sessions expire only when a test says so).
  * It is a fake for logic; every behaviour that depends on a real server is tested against one.
  */
@@ -224,6 +225,9 @@ export class MemoryZooKeeper {
             return this.disconnect(record.id);
           }
           handle.lastContact = Math.max(handle.lastContact, sentAt);
+          // The server sends a session the events of every change made so far (this request's own
+          // included) before the reply to it.
+          this.#flushWatches(handle);
           if ('value' in outcome) resolve(outcome.value);
           else reject(errorForReturnCode(outcome.rc, { operation }));
         },
@@ -287,6 +291,14 @@ export class MemoryZooKeeper {
     const record = this.#sessions.get(id);
     if (!record) throw new Error(`MemoryZooKeeper: no session ${id}`);
     return record;
+  }
+
+  /** Delivers the queued watch events of `handle` now, in their order. */
+  #flushWatches(handle: MemoryHandle): void {
+    const own = this.#queue.filter((d) => d.handle === handle && d.kind === 'watch');
+    if (own.length === 0) return;
+    this.#queue.splice(0, this.#queue.length, ...this.#queue.filter((d) => !own.includes(d)));
+    for (const delivery of own) delivery.run();
   }
 
   #push(delivery: Delivery): void {
