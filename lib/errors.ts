@@ -50,7 +50,8 @@ export type LibraryErrorCode =
   | 'NO_LEADER'
   | 'NO_PARTICIPANT'
   | 'NOT_LEADER'
-  | 'HANDOFF_TARGET_GONE';
+  | 'HANDOFF_TARGET_GONE'
+  | 'HANDOFF_INTERRUPTED';
 
 /** Stable codes; new ones may be added, existing ones never change meaning. */
 export type ErrorCode = ZooKeeperErrorCode | LibraryErrorCode;
@@ -288,17 +289,19 @@ export class DrainFailedError extends ZkElectionError {
 }
 
 /**
- * A handoff ended in a normal succession: the participant it named left (or its session ended)
- * before it could lead, and `leader` leads instead. The old leader did step down.
+ * A handoff ended in a normal succession instead: the participant it named left before it could
+ * lead (HANDOFF_TARGET_GONE), or the leader left on its own before it was asked to step down
+ * (HANDOFF_INTERRUPTED). `leader` leads now; nobody led beside anybody else.
  */
-export class HandoffTargetGoneError extends ZkElectionError {
-  override name = 'HandoffTargetGoneError';
+export class HandoffError extends ZkElectionError {
+  override name = 'HandoffError';
   /** The participant the handoff named. */
   readonly to: string;
   /** The id of the participant that leads now. */
   readonly leader: string;
-  constructor(path: string, to: string, leader: string) {
-    super(`participant ${JSON.stringify(to)} left before it could lead ${path}; ${JSON.stringify(leader)} leads instead`, 'HANDOFF_TARGET_GONE');
+  constructor(code: 'HANDOFF_TARGET_GONE' | 'HANDOFF_INTERRUPTED', path: string, to: string, leader: string) {
+    const what = code === 'HANDOFF_TARGET_GONE' ? `participant ${JSON.stringify(to)} left before it could lead ${path}` : `the leader of ${path} left before it could hand over to ${JSON.stringify(to)}`;
+    super(`${what}; ${JSON.stringify(leader)} leads instead`, code);
     this.to = to;
     this.leader = leader;
   }

@@ -54,5 +54,5 @@ export {
   NotLeaderError,
   ElectionStateError,
   DrainFailedError,
-  HandoffTargetGoneError,
+  HandoffError,
 } from './errors.js';

@@ -37,41 +37,56 @@ export async function requeueBehind(session: Session, path: string, leader: Part
   for (const participant of queue.slice(1)) {
     if (participant.node === target.node) continue;
     if (!(await stands(session, leader.node, signal)) || !(await stands(session, target.node, signal))) return;
-    await requeueOne(session, participant.node, { by, to: target.id }, signal);
+    await requeueOne(session, leader.node, participant.node, { by, to: target.id }, signal);
   }
 }
 
-/** Asks one waiting candidate to requeue; resolves once its old node is gone (its new one exists by then). */
-async function requeueOne(session: Session, node: string, request: { by: string; to: string }, signal: AbortSignal): Promise<void> {
+/**
+ * Asks one waiting candidate to requeue; resolves once its old node is gone (its new one exists by
+ * then), or once the leader is (the handoff is over: whoever is next leads, this candidate maybe).
+ */
+async function requeueOne(session: Session, leader: string, node: string, request: { by: string; to: string }, signal: AbortSignal): Promise<void> {
   const written = await session.retrying('request requeue', (handle) => writeRequest(handle, node, 'requeue', request), { signal });
   if (!written) return;
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(REQUEUE_WAIT_MS)]);
   try {
-    while (await session.retrying('watch requeued node', (handle) => untilChanged(handle, node, deadline), { signal: deadline }));
+    while (await session.retrying('watch requeued node', (handle) => allStand(handle, [node, leader], deadline), { signal: deadline }));
   } catch (error) {
     if (signal.aborted) throw error;
-    // It did not move in time: its node goes, and it rejoins at the back when it runs again.
+    // It did not move in time (frozen, cut off): while the leader still stands, its node is not a
+    // leader's, and it goes; it rejoins at the back once it runs again.
+    if (!(await stands(session, leader, signal))) return;
     await session.retrying('delete unresponsive candidate', (handle) => handle.delete(node), { signal }).catch((deleteError: unknown) => {
       if (!isZkElectionError(deleteError, 'NO_NODE')) throw deleteError;
     });
   }
 }
 
-/** True while `node` exists (a watch armed on it then fires at its next change); resolves at that change. */
-function untilChanged(handle: ZkHandle, node: string, signal: AbortSignal): Promise<boolean> {
+/**
+ * True once a change to any of `nodes` was seen while all of them stood (look again); false as
+ * soon as one of them is gone. The watches are armed by the reads themselves.
+ */
+function allStand(handle: ZkHandle, nodes: readonly string[], signal: AbortSignal): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const done = (exists: boolean): void => {
+    let settled = false;
+    const settle = (value: boolean | Error): void => {
+      if (settled) return;
+      settled = true;
       signal.removeEventListener('abort', onAbort);
-      resolve(exists);
+      if (value instanceof Error) reject(value);
+      else resolve(value);
     };
-    handle.exists(node, () => done(true)).then((stat) => {
-      if (stat === undefined) done(false);
-    }, (error: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(error);
-    });
+    const onAbort = (): void => settle(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) return onAbort();
+    for (const node of nodes) {
+      handle.exists(node, () => settle(true)).then(
+        (stat) => {
+          if (stat === undefined) settle(false);
+        },
+        (error: unknown) => settle(error as Error),
+      );
+    }
   });
 }
 

@@ -8,7 +8,7 @@
  * session, then tells it. `to` hands leadership to a named participant (handoff.ts).
  */
 import { abortReason, combineSignals } from '../util/abort.js';
-import { HandoffTargetGoneError, InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
+import { HandoffError, InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
 import { readParticipants, type Participant } from './list-participants.js';
@@ -26,7 +26,8 @@ export interface StepDownOptions {
    * Hand leadership to the participant with this id: when the promise resolves it leads, and
    * nobody else led in between; the others keep their relative order behind it. Already the
    * leader: resolves at once. It leaves before it can lead: rejects with HANDOFF_TARGET_GONE
-   * once another participant leads (a normal succession).
+   * once another participant leads (a normal succession); the leader leaves on its own before it
+   * is asked: HANDOFF_INTERRUPTED.
    */
   to?: string;
   connect?: string | Session;
@@ -87,7 +88,10 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
     if (target.node !== leader.node) return { previous: target, next: leader };
     for await (const next of observeLeader(path, { connect: session, signal })) {
       if (!next || next.node === target.node) continue;
-      if (successor && next.node !== successor.node) throw new HandoffTargetGoneError(path, successor.id, next.id);
+      if (successor && next.node !== successor.node) {
+        const gone = (await session.retrying('check successor', (handle) => handle.exists(successor.node), { signal })) === undefined;
+        throw new HandoffError(gone ? 'HANDOFF_TARGET_GONE' : 'HANDOFF_INTERRUPTED', path, successor.id, next.id);
+      }
       return { previous: target, next };
     }
     throw abortReason(signal);

@@ -85,8 +85,8 @@ export async function deliver(world: World, k: number, idleMs = 1000): Promise<n
   return delivered;
 }
 
-/** Candidate nodes under `path` that belong to none of the world's other sessions. */
+/** Ephemeral nodes under `path` that belong to none of the world's other sessions (a persistent, foreign child is nobody's). */
 export function leftovers(world: World, path: string): string[] {
-  const allowed = new Set(world.others.map((s) => s.sessionId));
+  const allowed = new Set(['0', ...world.others.map((s) => s.sessionId)]);
   return world.memory.children(path).filter((child) => !allowed.has(world.memory.owner(`${path}/${child}`) ?? ''));
 }

@@ -86,6 +86,25 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // The one-notification handover's conditions (lib/election/candidacy.ts, untilLowest) with a
+    // foreign child under the path and our node found again after a lost create reply.
+    name: 'campaign: recovered from a lost create, beside a foreign child, the predecessor resigns',
+    async begin(world) {
+      const l = await joined(world, 'L', 'leading');
+      const foreign = track('foreign child', world.others[0]!.retrying('plant', (handle) => handle.create(`${PATH}/lock-0000000000`, Buffer.alloc(0), 0)));
+      await runUntil(world, () => foreign.settled);
+      const session = await openSession(world);
+      world.memory.loseNextReply(session);
+      const election = new Election(PATH, { connect: session, id: 'subject', rejoin: FAST_RETRY });
+      const started = track('start', election.start());
+      await runUntil(world, () => !session.isConnected);
+      world.memory.reconnect(session);
+      await runUntil(world, () => started.settled && election.state === 'waiting');
+      const tracked = [started, track('waitForLeadership', election.waitForLeadership()), track('L resign', l.leadership!.resign())];
+      return electionSubject(session, election, tracked, () => election.state === 'leading');
+    },
+  },
+  {
     name: 'requeue: our node is deleted while leading',
     async begin(world) {
       const { session, election, tracked } = await startedSubject(world, 'leading');

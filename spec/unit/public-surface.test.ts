@@ -37,7 +37,7 @@ const ENTRIES: Record<'zk-election' | 'zk-election/testing', Entry> = {
       'ZooKeeperError', 'NoNodeError', 'NodeExistsError', 'NoAuthError', 'ConnectionLossError', 'OperationTimeoutError', 'SessionExpiredError',
       'InvalidPathError', 'InvalidArgumentError', 'InvalidConnectStringError', 'DataTooLargeError', 'SessionTimeoutError', 'UnreachableError',
       'AbortedError', 'TimeoutError', 'ClosedError', 'LeadershipLostError', 'CandidateGoneError',
-      'NoLeaderError', 'NoParticipantError', 'NotLeaderError', 'ElectionStateError', 'DrainFailedError', 'HandoffTargetGoneError',
+      'NoLeaderError', 'NoParticipantError', 'NotLeaderError', 'ElectionStateError', 'DrainFailedError', 'HandoffError',
     ],
     types: [
       'ElectLeaderOptions', 'ElectionOptions', 'ElectionEvents', 'ElectionState', 'WaitingInfo', 'SuspendedPolicy', 'RunAsLeaderOptions', 'CandidateOptions',
