@@ -11,7 +11,7 @@ export function age(from: Date, now = Date.now()): string {
 
 export function participantsTable(participants: readonly Participant[], now = Date.now()): string {
   if (participants.length === 0) return 'no participants\n';
-  const header = ['', 'ID', 'HOST', 'PID', 'SESSION', 'AGE', 'TOKEN', 'SEQ'];
+  const header = ['', 'ID', 'HOST', 'PID', 'SESSION', 'AGE', 'TOKEN', 'SEQ', 'PRIO'];
   const rows = participants.map((p) => [
     p.leader ? '*' : '',
     p.id,
@@ -21,6 +21,7 @@ export function participantsTable(participants: readonly Participant[], now = Da
     age(p.createdAt, now),
     p.token.toString(),
     String(p.sequence),
+    String(p.priority),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

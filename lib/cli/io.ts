@@ -9,8 +9,12 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** The documented exit codes. NOT_STEPPED_DOWN: `step-down` waited out --timeout without another leader. */
-export const EXIT = { OK: 0, NO_LEADER: 1, FAILURE: 1, USAGE: 2, UNREACHABLE: 3, NOT_STEPPED_DOWN: 4 } as const;
+/**
+ * The documented exit codes. NOT_STEPPED_DOWN: `step-down` waited out --timeout without another
+ * leader. HANDED_ELSEWHERE: `step-down --to ID` ended in a normal succession (ID left, or the
+ * leader left on its own first): somebody else leads.
+ */
+export const EXIT = { OK: 0, NO_LEADER: 1, FAILURE: 1, USAGE: 2, UNREACHABLE: 3, NOT_STEPPED_DOWN: 4, HANDED_ELSEWHERE: 5 } as const;
 
 /**
  * Ctrl-C (SIGINT) or SIGTERM as an AbortSignal for a command that runs until interrupted; `dispose`
@@ -47,6 +51,9 @@ export function exitCodeFor(error: unknown): number {
     switch (error.code) {
       case 'UNREACHABLE':
         return EXIT.UNREACHABLE;
+      case 'HANDOFF_TARGET_GONE':
+      case 'HANDOFF_INTERRUPTED':
+        return EXIT.HANDED_ELSEWHERE;
       case 'INVALID_PATH':
       case 'INVALID_ARGUMENT':
       case 'INVALID_CONNECT_STRING':

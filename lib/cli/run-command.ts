@@ -13,6 +13,7 @@
  * would resign at once).
  */
 import { Election } from '../election/election.js';
+import { DEFAULT_PREFER_AFTER } from '../election/election-options.js';
 import { canGuard } from './run/group-guard.js';
 import { monotonicNow } from '../util/clock.js';
 import type { Leadership, SuspendedPolicy } from '../election/leadership.js';
@@ -48,6 +49,12 @@ Options:
   --suspended-policy P       lease (default): keep the command through a disconnection until the
                              lease runs out; strict: stop it at the first disconnection (the node
                              is given up only once the command's group is dead)
+  --priority N               how much this participant is preferred as leader (default 0): a
+                             waiting participant of a higher priority than the leader's takes
+                             leadership over (a handoff: the leader's command stops first) once it
+                             has waited --prefer-after; equal priorities never move leadership
+  --prefer-after MS          how long a preferred participant waits before it takes over
+                             (default 5000): one that keeps restarting never does
   --once                     run the command once, then exit with its status
   --timeout MS               how long to try to reach ZooKeeper (default 10000)
   --log-format FORMAT        text (default) or json, one line per transition on stderr
@@ -85,6 +92,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     once: { type: 'boolean' },
     'session-timeout': { type: 'string' },
     'lease-margin': { type: 'string' },
+    priority: { type: 'string' },
+    'prefer-after': { type: 'string' },
     'suspended-policy': { type: 'string' },
     'log-format': { type: 'string' },
     metrics: { type: 'string' },
@@ -118,6 +127,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     // A term that ends for any reason but our own resign or close (lost, strict, step-down) keeps
     // our node until its command's group is dead: no successor starts beside a stopping command.
     suspendedPolicy: config.suspendedPolicy,
+    priority: priorityOption(parsed),
+    preferAfter: msOption(parsed, 'prefer-after', DEFAULT_PREFER_AFTER),
     drain: (leadership) => supervisor?.drain(leadership),
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
     ...(parsed.values.verbose ? { logger: log } : {}),
@@ -143,6 +154,14 @@ function leaseMarginOption(parsed: Parsed, sessionTimeout: number): number {
   const margin = msOption(parsed, 'lease-margin', defaultLeaseMargin(sessionTimeout));
   if (margin * 2 >= sessionTimeout) throw new UsageError(`--lease-margin must be less than half of the session timeout (${sessionTimeout} ms): the lease is what is left`);
   return margin;
+}
+
+function priorityOption(parsed: Parsed): number {
+  const raw = parsed.values.priority;
+  if (raw === undefined) return 0;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value > 1_000_000) throw new UsageError(`--priority expects a whole number from 0 to 1000000, got "${String(raw)}"`);
+  return value;
 }
 
 function suspendedPolicyOption(parsed: Parsed): SuspendedPolicy {

@@ -5,7 +5,7 @@ import { DEFAULT_STEP_DOWN_TIMEOUT, forceStepDown, requestStepDown } from '../ob
 import { msOption, parse, requirePath, sessionOptions } from './args.js';
 import { EXIT, type CliIo } from './io.js';
 
-export const STEP_DOWN_HELP = `Usage: zk-election step-down <path> [--id ID] [--force] [--timeout MS] [--json]
+export const STEP_DOWN_HELP = `Usage: zk-election step-down <path> [--id ID] [--to ID] [--force] [--timeout MS] [--json]
 
 Asks the leader of the election at <path> to step down: the request is written into the
 leader's own node, which it watches; it stops its work (zk-election run stops its command
@@ -14,6 +14,9 @@ participant leads, then prints the new leader's id and fencing token.
 
 Options:
   --id ID        only this participant, and only if it is the leader
+  --to ID        hand leadership to participant ID: the others requeue behind it, keeping
+                 their order, then the leader steps down; ID leads next and nobody else in
+                 between (exit 0 at once when ID leads already)
   --force        delete the participant's node instead of asking: for a participant that
                  does not answer (frozen, partitioned); with --id it may be any participant
   --timeout MS   how long to wait for another leader (default ${DEFAULT_STEP_DOWN_TIMEOUT}); also bounds
@@ -25,18 +28,20 @@ Options:
 
 Exit codes: 0 done; 1 no leader, or no participant with that id, or (without --force) it
 is not the leader; 2 bad usage; 3 ZooKeeper unreachable; 4 the participant did not step
-down within --timeout (it may be frozen or cut off: try --force).
+down within --timeout (it may be frozen or cut off: try --force); 5 (--to) a normal
+succession instead: ID left before it could lead, or the leader left on its own first.
 
 Examples:
   zk-election step-down /jobs/payment-scheduler
   zk-election step-down /jobs/payment-scheduler --id sched-1 --timeout 60000
   zk-election step-down /jobs/payment-scheduler --id sched-1 --force
+  zk-election step-down /jobs/payment-scheduler --to sched-3
 `;
 
 export async function stepDownCommand(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parse(argv, { id: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
+  const parsed = parse(argv, { id: { type: 'string' }, to: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
   if (parsed.values.help) return void io.stdout.write(STEP_DOWN_HELP), EXIT.OK;
-  const path = requirePath(parsed, 'zk-election step-down <path> [--id ID] [--force] [--timeout MS]');
+  const path = requirePath(parsed, 'zk-election step-down <path> [--id ID] [--to ID] [--force] [--timeout MS]');
   const timeout = msOption(parsed, 'timeout', DEFAULT_STEP_DOWN_TIMEOUT);
   const options = {
     // --auth and $ZK_AUTH too: a protected election's leader is found and asked with them.
@@ -44,10 +49,12 @@ export async function stepDownCommand(argv: string[], io: CliIo): Promise<number
     connectTimeout: Math.min(timeout, 10_000),
     timeout,
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
+    ...(typeof parsed.values.to === 'string' ? { to: parsed.values.to } : {}),
   };
   try {
     const { previous, next } = parsed.values.force ? await forceStepDown(path, options) : await requestStepDown(path, options);
     if (parsed.values.json) io.stdout.write(`${JSON.stringify({ previous: participantToJson(previous), next: participantToJson(next) }, null, 2)}\n`);
+    else if (previous.node === next.node) io.stdout.write(`${next.id} leads already; nothing to do\n`);
     else io.stdout.write(`${previous.id} stepped down; new leader ${next.id} token ${next.token}\n`);
     return EXIT.OK;
   } catch (error) {

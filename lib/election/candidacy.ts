@@ -81,6 +81,8 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   /** Our node's path once the server named it. */
   #path: string | undefined;
   #claim: Claim | undefined;
+  /** When our current node was placed, on the session's monotonic clock. */
+  #placedAt: number | undefined;
   /** The running place(): release() waits for it, so a reply still on its way is not missed. */
   #placing: Promise<void> | undefined;
   #released: Promise<void> | undefined;
@@ -115,6 +117,10 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   /** Placed, and its session still lives: the node can carry a campaign and a term. */
   get isPlaced(): boolean {
     return this.#state === 'placed' && this.#session.isCurrent(this.epoch);
+  }
+  /** When the current node was placed (the session's monotonic clock): how long it has waited. */
+  get placedAt(): number | undefined {
+    return this.#placedAt;
   }
   /** The claim a term rests on; set once placed, kept after (a term may begin on a node that has just gone). */
   claim(): Claim {
@@ -334,6 +340,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     const parsed = parseCandidateName(name);
     if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
     this.#claim = { node: path, name, sequence: parsed.sequence, token: BigInt(read.stat.czxid) };
+    this.#placedAt = this.#session.clock.now();
     this.#ownWatchArmed = true;
     this.#to('placed');
   }

@@ -17,6 +17,7 @@ import { Candidacy } from './candidacy.js';
 import { CandidateGoneError, ClosedError, DrainFailedError, ElectionStateError, isRetryable, isZkElectionError, type LeadershipLostError } from '../errors.js';
 import { registerForExit } from './exit-hook.js';
 import { endTerm, Leadership, termSessionChanged } from './leadership.js';
+import { Preference } from './preference.js';
 import { REJOIN_RETRY, resolveRetryPolicy, retry } from '../session/retry.js';
 import type { NodeRequest } from '../znode/node-requests.js';
 import { withContext, type Logger } from '../util/logger.js';
@@ -39,6 +40,8 @@ export class Election extends EventEmitter<ElectionEvents> {
   #owned = false;
   /** The candidate node we hold, from before its create is sent until it is released. */
   #candidacy: Candidacy | undefined;
+  /** Taking leadership over from a leader of a lower priority (only with a priority above 0). */
+  #preference: Preference | undefined;
   #leadership: Leadership | undefined;
   #term = 0;
   /** `leader` events, through an observer that runs only while somebody listens. */
@@ -175,6 +178,7 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.#owned = owned;
       session.on('state', this.#onSessionState);
       this.#leaderEvents.sync();
+      if (this.#options.priority > 0) this.#preference = this.#preferenceOn(session);
       for (;;) {
         const candidacy = await this.#campaign(session);
         const lost = await this.#lead(session, candidacy);
@@ -237,6 +241,7 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.#transition('waiting', `behind ${info.predecessor}`);
       this.emit('waiting', info);
       this.#placed?.();
+      this.#preference?.waiting(info.leader);
     });
     candidacy.on('deleted', () => this.#endTermOn(candidacy, 'node-deleted', 'our candidate node was deleted'));
     candidacy.on('step-down', (request: NodeRequest) => this.#endTermOn(candidacy, 'step-down', `requested by ${request.by ?? 'an operator'}`));
@@ -257,6 +262,25 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#log.info('requeueing behind a handoff', { by: request.by, to: request.to });
     // A failure leaves the candidacy unplaced: its campaign starts over, which the loop reports.
     candidacy.requeue(this.#stop.signal).catch((error: unknown) => this.#log.warn('requeue failed', { error: (error as Error).message }));
+  }
+
+  #preferenceOn(session: Session): Preference {
+    const { priority, preferAfter } = this.#options;
+    return new Preference({
+      session,
+      path: this.path,
+      id: this.id,
+      priority,
+      preferAfter,
+      logger: this.#log,
+      signal: this.#stop.signal,
+      candidate: () => {
+        const candidacy = this.#candidacy;
+        const node = candidacy?.node;
+        const placedAt = candidacy?.placedAt;
+        return candidacy?.isPlaced && node !== undefined && placedAt !== undefined ? { node, placedAt } : undefined;
+      },
+    });
   }
 
   /** Ends the running term if it rests on `candidacy` (a waiting candidacy's events end nothing). */
@@ -325,6 +349,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.#transition('closing', this.#fatal ? `fatal: ${this.#fatal.message}` : 'close()');
     if (!this.#stop.signal.aborted) this.#stop.abort(new ClosedError(`election ${this.path}`, { cause: this.#fatal }));
     if (this.#leadership) endTerm(this.#leadership, 'closed');
+    this.#preference?.stop();
     this.#leaderEvents.sync();
     this.#unregisterExit?.();
     this.#session?.off('state', this.#onSessionState);

@@ -1,6 +1,6 @@
 /** listParticipants(): who is in an election, in order; shared by the library and the CLI. */
 import { isZkElectionError } from '../errors.js';
-import { parsePayload } from '../znode/payload.js';
+import { parsePayload, priorityOf } from '../znode/payload.js';
 import { sortCandidates } from '../znode/recipe.js';
 import { childPath } from '../zk/paths.js';
 import type { Session, SessionOptions } from '../session/session.js';
@@ -23,6 +23,8 @@ export interface Participant {
   createdAt: Date;
   /** The fencing token this participant holds or would hold as leader (the node's czxid). */
   token: bigint;
+  /** How much it is preferred as leader (its `priority` option; 0 when its data names none). */
+  priority: number;
   host: string | undefined;
   pid: number | undefined;
   startedAt: string | undefined;
@@ -106,6 +108,7 @@ export async function readOne(client: ZkHandle, node: string, sequence: number, 
     sessionId: result.stat.ephemeralOwner,
     createdAt: result.stat.ctime,
     token: BigInt(result.stat.czxid),
+    priority: priorityOf(payload),
     host: payload?.host,
     pid: payload?.pid,
     startedAt: payload?.startedAt,

@@ -26,11 +26,13 @@ export interface CandidatePayload {
   host: string;
   pid: number;
   startedAt: string;
+  /** Higher is preferred as leader; 0 (the default) never takes leadership over anybody. */
+  priority: number;
   data?: unknown;
 }
 
-export function encodePayload(id: string, data: unknown): Buffer {
-  const payload: CandidatePayload = { id, host: hostName(), pid: process.pid, startedAt: new Date().toISOString() };
+export function encodePayload(id: string, data: unknown, priority = 0): Buffer {
+  const payload: CandidatePayload = { id, host: hostName(), pid: process.pid, startedAt: new Date().toISOString(), priority };
   if (data !== undefined) payload.data = data;
   let json: string;
   try {
@@ -41,6 +43,12 @@ export function encodePayload(id: string, data: unknown): Buffer {
   const bytes = Buffer.from(json, 'utf8');
   if (bytes.length > MAX_PAYLOAD_BYTES) throw new DataTooLargeError(bytes.length, MAX_PAYLOAD_BYTES);
   return bytes;
+}
+
+/** A node's priority as its data says: anything but a non-negative safe integer reads as 0. */
+export function priorityOf(payload: Partial<Record<keyof CandidatePayload, unknown>> | undefined): number {
+  const priority = payload?.priority;
+  return typeof priority === 'number' && Number.isSafeInteger(priority) && priority >= 0 ? priority : 0;
 }
 
 /** The JSON object a candidate node holds, as far as it is an object; undefined for anything else. */
