@@ -74,7 +74,7 @@ test(`chaos: ${SECONDS} s of faults; no stale write, no overlapping leaders, fai
     writeGapMs: [20, 50],
     prepareMs: [0, 10],
   });
-  const ctx: ChaosContext = { ensemble: zk.ensemble, pool, monitor, resource, random, sessionTimeout: SESSION_TIMEOUT, note };
+  const ctx: ChaosContext = { ensemble: zk.ensemble, path: electionPath, pool, monitor, resource, random, sessionTimeout: SESSION_TIMEOUT, note };
   const faults: FaultRecord[] = [];
   const crashedWorkers: string[] = [];
   let runError: string | undefined;

@@ -3,7 +3,7 @@
  * Every fault is recorded with the leader the fenced resource saw just before it.
  */
 import { performance } from 'node:perf_hooks';
-import { TimeoutError } from 'zk-election';
+import { isZkElectionError, requestStepDown, TimeoutError } from 'zk-election';
 import type { LocalEnsemble, LocalServer } from 'zk-election/testing';
 import { waitFor } from '../support/processes.js';
 import type { FencedResource } from './fenced-resource.js';
@@ -17,6 +17,8 @@ const LEADER_BIAS = 0.75;
 
 export interface ChaosContext {
   ensemble: LocalEnsemble;
+  /** The election path. */
+  path: string;
   pool: WorkerPool;
   monitor: Monitor;
   resource: FencedResource;
@@ -47,6 +49,10 @@ export async function injectFault(n: number, kind: FaultKind, ctx: ChaosContext,
       return { ...base, ...(await killServer(ctx, zkKills === 0)) };
     case 'quorum-loss':
       return { ...base, ...(await loseQuorum(ctx)) };
+    case 'handoff':
+      return { ...base, ...(await handOff(ctx)) };
+    case 'priority-change':
+      return { ...base, ...(await changePriorities(ctx, pickWorker(ctx, leaderWorker), leaderWorker)) };
   }
 }
 
@@ -126,6 +132,36 @@ async function loseQuorum(ctx: ChaosContext): Promise<Injected> {
   const back = now();
   ctx.note(`quorum regained after ${Math.round(back - injectedAt)} ms`);
   return { detail: `quorum loss ${hold} ms (zk${targets.map((s) => s.id).join('+zk')})`, hitLeader: true, injectedAt, referenceAt: back, liftedAt: back };
+}
+
+/** An operator's `step-down --to`: to a random waiting participant (or the leader, a no-op). */
+async function handOff(ctx: ChaosContext): Promise<Injected> {
+  const ids = await ctx.monitor.list();
+  const target = ctx.random.pick(ids.length > 0 ? ids : ['nobody']);
+  const injectedAt = now();
+  ctx.note(`hand leadership to ${target}`);
+  const outcome = await requestStepDown(ctx.path, { connect: ctx.ensemble.connectString, to: target, timeout: 20_000 }).then(
+    ({ previous, next }) => `${previous.id} -> ${next.id}`,
+    (error: unknown) => {
+      // A normal succession instead (the target or the leader left meanwhile), or nobody to hand to.
+      if (isZkElectionError(error, 'HANDOFF_TARGET_GONE', 'HANDOFF_INTERRUPTED', 'NO_PARTICIPANT', 'NO_LEADER')) return error.code;
+      throw error;
+    },
+  );
+  const liftedAt = now();
+  ctx.note(`handoff to ${target}: ${outcome} after ${Math.round(liftedAt - injectedAt)} ms`);
+  return { detail: `handoff to ${target}: ${outcome}`, hitLeader: ids[0] !== target, injectedAt, referenceAt: injectedAt, liftedAt };
+}
+
+/** A worker restarted (gracefully) with new priorities for its participants: leadership may move to a preferred one once it has settled. */
+async function changePriorities(ctx: ChaosContext, target: WorkerHandle, leaderWorker: WorkerHandle | undefined): Promise<Injected> {
+  const priorities = target.ids.map(() => ctx.random.pick([0, 0, 1, 2]));
+  const injectedAt = now();
+  ctx.note(`restart ${target.name} with priorities ${priorities.join(',')}${target === leaderWorker ? ', the leader\'s worker' : ''}`);
+  const replacement = await ctx.pool.restart(target, priorities);
+  const liftedAt = now();
+  ctx.note(`started ${replacement.name} (pid ${replacement.proc.pid}) in its place`);
+  return { detail: `priorities ${target.name} -> ${replacement.name} ${priorities.join(',')}`, hitLeader: target === leaderWorker, injectedAt, referenceAt: injectedAt, liftedAt };
 }
 
 async function restart(ctx: ChaosContext, servers: LocalServer[]): Promise<void> {

@@ -25,6 +25,10 @@ export interface WorkerConfig {
    * (uniformly drawn), so that a SIGSTOP can land in between: the case fencing exists for.
    */
   prepareMs: [number, number];
+  /** Priorities of some participants (the others have 0); a preferred one takes over once settled. */
+  priorities?: Record<string, number>;
+  /** Their `preferAfter`, ms. */
+  preferAfterMs?: number;
 }
 
 export interface MonitorConfig {

@@ -4,7 +4,7 @@
  * replay, so a replay reproduces the schedule, not every interleaving.
  */
 
-export const FAULT_KINDS = ['kill-worker', 'pause-worker', 'partition-worker', 'kill-zk-server', 'quorum-loss'] as const;
+export const FAULT_KINDS = ['kill-worker', 'pause-worker', 'partition-worker', 'kill-zk-server', 'quorum-loss', 'handoff', 'priority-change'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export class Random {

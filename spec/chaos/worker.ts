@@ -109,6 +109,8 @@ async function participate(id: string): Promise<void> {
       connect: config.connect,
       id,
       sessionTimeout: config.sessionTimeout,
+      priority: config.priorities?.[id] ?? 0,
+      ...(config.preferAfterMs === undefined ? {} : { preferAfter: config.preferAfterMs }),
       signal: stop.signal,
       logger: loggerFor(id),
     }, (leadership) => lead(leadership, id));

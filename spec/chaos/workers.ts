@@ -12,6 +12,8 @@ import type { ListingLine, MonitorConfig, WorkerConfig, WorkerLine } from './pro
 const WORKER = fileURLToPath(new URL('../../dist/spec/chaos/worker.js', import.meta.url));
 const MONITOR = fileURLToPath(new URL('../../dist/spec/chaos/monitor.js', import.meta.url));
 const READY_MS = 15_000;
+/** How long a preferred participant waits before it takes leadership over (priority changes among the faults). */
+const PREFER_AFTER_MS = 1000;
 const STOP_GRACE_MS = 20_000;
 const LIST_WAIT_MS = 8000;
 
@@ -54,8 +56,8 @@ export class WorkerPool {
     for (let slot = 0; slot < this.options.workers; slot += 1) await this.start(slot);
   }
 
-  /** A fresh worker in `slot`, behind fresh proxies; resolves once it runs. */
-  async start(slot: number): Promise<WorkerHandle> {
+  /** A fresh worker in `slot`, behind fresh proxies; resolves once it runs. `priorities` by participant index. */
+  async start(slot: number, priorities: number[] = []): Promise<WorkerHandle> {
     const generation = (this.#generations[slot] ?? 0) + 1;
     this.#generations[slot] = generation;
     const name = `w${slot}.${generation}`;
@@ -70,6 +72,8 @@ export class WorkerPool {
       resourcePort: this.options.resourcePort,
       writeGapMs: this.options.writeGapMs,
       prepareMs: this.options.prepareMs,
+      priorities: Object.fromEntries(ids.map((id, k) => [id, priorities[k] ?? 0])),
+      preferAfterMs: PREFER_AFTER_MS,
     };
     const proc = await spawnTracked(process.execPath, [WORKER, JSON.stringify(config)]);
     const handle: WorkerHandle = { name, slot, ids, proc, proxies, killedByTest: false, stoppedByTest: false };
@@ -107,6 +111,14 @@ export class WorkerPool {
       await old.proxies.close();
     }
     return this.start(slot);
+  }
+
+  /** Restarts a live worker gracefully (SIGTERM: it resigns) with new priorities for its participants. */
+  async restart(worker: WorkerHandle, priorities: number[]): Promise<WorkerHandle> {
+    worker.stoppedByTest = true;
+    await worker.proc.stop('SIGTERM', STOP_GRACE_MS);
+    await worker.proxies.close();
+    return this.start(worker.slot, priorities);
   }
 
   /** SIGTERM (and SIGCONT) to every live worker, in parallel; SIGKILL after a grace period. */
