@@ -27,6 +27,8 @@ export interface Plan {
   cost: CostPlan;
   /** Figures 15-17: import time (process pairs), RSS (trials each side), close (sessions each way). */
   lean: { importPairs: number; rssTrials: number; closeSessions: number };
+  /** Figure 18: handoffs among N candidates, trials each way (to the next in line, to the last). */
+  handoff: Array<[n: number, trials: number]>;
 }
 
 export interface Context {

@@ -28,20 +28,29 @@ export class RawPair {
   }
 
   /**
-   * Delete the node; time until the other session's watch fired and its children read returned.
-   * In `parent`, an election's own node, the read returns as many names as the library's does.
-   * The node goes at the back of the queue, where no candidate watches it.
+   * Delete the node; time until the other session's watch fired (`notified`: one delete plus one
+   * notification, the floor of a hand-over that needs no listing) and until its children read
+   * returned (`listed`). In `parent`, an election's own node, the read returns as many names as a
+   * candidate's listing does. The node goes at the back of the queue, where no candidate watches it.
    */
-  async trial(parent = this.parent): Promise<number> {
+  async trial(parent = this.parent): Promise<{ notified: number; listed: number }> {
     const node = await this.owner.create(`${parent}/c_${randomBytes(16).toString('hex')}_`, '', EPHEMERAL_SEQUENTIAL);
     const watch = this.watcher.watchDeletion(node);
     await watch.set;
     const start = now();
+    let notified = 0;
     const deleted = this.owner.delete(node);
-    await within(watch.deleted.then(() => this.watcher.children(parent)), HANDOVER_MS, 'raw hand-over');
-    const elapsed = now() - start;
+    await within(
+      watch.deleted.then(() => {
+        notified = now() - start;
+        return this.watcher.children(parent);
+      }),
+      HANDOVER_MS,
+      'raw hand-over',
+    );
+    const listed = now() - start;
     await deleted;
-    return elapsed;
+    return { notified, listed };
   }
 
   close(): void {
@@ -53,8 +62,10 @@ export class RawPair {
 export interface FailoverSamples {
   n: number;
   library: number[];
-  /** Raw minimum samples taken between the library's, in the same election node (N children). */
+  /** Raw minimum samples taken between the library's, in the same election node (N children): delete, notification, children read. */
   raw: number[];
+  /** The same trials up to the notification: one delete plus one notification. */
+  notified: number[];
 }
 
 /**
@@ -75,7 +86,12 @@ export async function gracefulFailover(
   setMaxListeners(0, stop.signal);
   const front: FrontCandidate[] = [];
   let background: Population | undefined;
-  const samples: FailoverSamples = { n, library: [], raw: [] };
+  const samples: FailoverSamples = { n, library: [], raw: [], notified: [] };
+  const rawTrial = async (): Promise<void> => {
+    const { notified, listed } = await raw.trial(path);
+    samples.raw.push(listed);
+    samples.notified.push(notified);
+  };
   try {
     const frontSize = Math.min(n, trials + 1);
     for (let i = 0; i < frontSize; i += 1) front.push(await joinFront(path, connect, stop.signal));
@@ -86,9 +102,9 @@ export async function gracefulFailover(
     }
     progress(`graceful failover N=${n}: ${front.length} timed candidates here, ${n - frontSize} in workers`);
     for (let i = 0; i < trials; i += 1) {
-      if (i % 2 === 0) samples.raw.push(await raw.trial(path));
+      if (i % 2 === 0) await rawTrial();
       samples.library.push(await handOver(front[i]!, front[i + 1]!));
-      if (i % 2 === 1) samples.raw.push(await raw.trial(path));
+      if (i % 2 === 1) await rawTrial();
       front.push(await joinFront(path, connect, stop.signal));
     }
   } finally {
