@@ -168,10 +168,11 @@ test('a node with our marker owned by another session is left alone; we create o
   await election.waitForLeadership(AbortSignal.timeout(10_000));
 });
 
-test("a deleted leader node ends the term through the leader's own watch, before its successor is elected", async () => {
+test("a deleted leader node ends the term through the leader's own watch; the successor's token is higher", async () => {
   const path = uniquePath();
   const ops = await operator();
   const figures: Array<{ toLost: number; toElected: number }> = [];
+  let overlapping = 0;
   const leader = new Election(path, { connect: zk.connectString, id: 'leader' });
   const successor = new Election(path, { connect: zk.connectString, id: 'successor' });
   cleanup.push(() => leader.close());
@@ -195,9 +196,13 @@ test("a deleted leader node ends the term through the leader's own watch, before
     const deletedAt = performance.now();
     await ops.delete(term.node);
     await elected;
+    // Both learn of the deletion from the same change, each on its own session: the old leader's
+    // term ends with its watch, the successor (first in line) leads on its notification. Which of
+    // the two is processed first is not ordered, so the fencing token decides between them.
+    await waitFor(() => lostAt > 0, { timeoutMs: 10_000, message: 'the old leader to learn of the deletion' });
     expect((term.signal.reason as { reason: string }).reason).toBe('node-deleted');
-    expect(validWhenSuccessorElected).toBe(false);
-    expect(lostAt).toBeGreaterThan(0);
+    expect(next.leadership!.token).toBeGreaterThan(term.token);
+    if (validWhenSuccessorElected) overlapping += 1;
     figures.push({ toLost: lostAt - deletedAt, toElected: electedAt - deletedAt });
     // The old leader requeues behind the new one.
     await waitFor(() => holder.state === 'waiting', { timeoutMs: 10_000, message: 'the old leader to requeue' });
@@ -205,7 +210,8 @@ test("a deleted leader node ends the term through the leader's own watch, before
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   process.stderr.write(
     `races: leader node deleted x10: old leader lost after ${median(figures.map((f) => f.toLost)).toFixed(2)} ms (median, max ${Math.max(...figures.map((f) => f.toLost)).toFixed(2)}), ` +
-      `successor elected after ${median(figures.map((f) => f.toElected)).toFixed(2)} ms (median) from the delete reply\n`,
+      `successor elected after ${median(figures.map((f) => f.toElected)).toFixed(2)} ms (median) from the delete reply; ` +
+      `old term still valid at the successor's election in ${overlapping} of 10\n`,
   );
 });
 

@@ -17,11 +17,21 @@ export function newCounts(): RequestCounts {
   return { total: 0, byOperation: {} };
 }
 
-/** A Transport whose handles count their requests into `counts`. */
+/**
+ * A Transport whose handles count their requests into `counts`, and the watch events their
+ * watchers receive under `byOperation.watchEvent` (not in `total`).
+ */
 export function countingTransport(counts: RequestCounts, inner: Transport = nativeTransport): Transport {
-  return interceptingTransport((operation) => {
+  return interceptingTransport((operation, args) => {
     counts.total += 1;
     counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
+    const index = args.findIndex((arg) => typeof arg === 'function');
+    if (index < 0) return;
+    const watcher = args[index] as (...event: unknown[]) => void;
+    args[index] = (...event: unknown[]) => {
+      counts.byOperation.watchEvent = (counts.byOperation.watchEvent ?? 0) + 1;
+      watcher(...event);
+    };
   }, inner);
 }
 
