@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the figures of issues 5, 12 and 13 against a real local ZooKeeper, as a table
+ * `npm run bench`: the figures of issues 5, 12, 13 and 20 against a real local ZooKeeper, as a table
  * on stdout.
  *
  *   node dist/bench/main.js [--quick] [--json FILE] [--only SECTION,...]
@@ -14,6 +14,7 @@ import { startZooKeeper, type LocalEnsemble } from '../lib/testing/index.js';
 import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
+import { churnSection } from './churn.js';
 import { leanSection } from './lean.js';
 import { stormSection } from './population-sections.js';
 import { massFailoverSection, observerSection, serverCostSection } from './scale-sections.js';
@@ -52,6 +53,7 @@ const FULL: Plan = {
   observers: { observers: 10, changes: 20, warmup: 3, stepDownLibrary: 10, stepDownCli: 3 },
   lean: { importPairs: 15, rssTrials: 5, closeSessions: 10 },
   cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
+  churnScale: 1,
 };
 
 const QUICK: Plan = {
@@ -71,6 +73,7 @@ const QUICK: Plan = {
   observers: { observers: 10, changes: 8, warmup: 2, stepDownLibrary: 4, stepDownCli: 1 },
   lean: { importPairs: 5, rssTrials: 2, closeSessions: 5 },
   cost: { elections: 50, capacityReads: 5000, capacityWrites: 2000 },
+  churnScale: 0.25,
 };
 
 /** The sections in the order they run; `--only` picks some of them by name. */
@@ -84,6 +87,7 @@ const SECTIONS: Array<[name: string, run: (ctx: Context) => Promise<void>]> = [
   ['observers', observerSection],
   ['cost', serverCostSection],
   ['lean', leanSection],
+  ['churn', churnSection],
 ];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--only SECTION,...]

@@ -21,7 +21,7 @@ import { CandidateGoneError, isRetryable, isZkElectionError, ZkElectionError } f
 import type { Session } from '../session/session.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
-import { CreateMode, type Acl, type WatchEvent, type ZkHandle } from '../zk/handle.js';
+import { CreateMode, type Acl, type Watcher, type WatchEvent, type ZkHandle } from '../zk/handle.js';
 import { baseName, childPath, ensurePath } from '../zk/paths.js';
 import { parsePayload } from '../znode/payload.js';
 import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
@@ -80,6 +80,8 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   #released: Promise<void> | undefined;
   /** Wakes the wait behind our predecessor (its change, our node's deletion, our session's end). */
   #wake: (() => void) | undefined;
+  /** The watcher of the current wait behind our predecessor and the handle it went to, to take it back. */
+  #predecessorWatch: { handle: ZkHandle; watcher: Watcher } | undefined;
   /** Foreign children of the election path, logged once each. */
   readonly #warned = new Set<string>();
 
@@ -174,6 +176,10 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       } finally {
         this.#wake = undefined;
         this.#session.off('state', onSession);
+        // Our watch on the predecessor must not keep this candidacy reachable from the handle
+        // after the wait (a long-lived leader ahead of a closed candidate: issue 20).
+        this.#predecessorWatch?.handle.unwatch?.(this.#predecessorWatch.watcher);
+        this.#predecessorWatch = undefined;
       }
     }
   }
@@ -264,7 +270,12 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
    */
   async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<Buffer | undefined> {
     try {
-      const { data } = await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), () => this.#wake?.()), { signal });
+      const watcher: Watcher = () => this.#wake?.();
+      const arm = (handle: ZkHandle): Promise<{ data: Buffer }> => {
+        this.#predecessorWatch = { handle, watcher };
+        return handle.get(childPath(this.#parent, predecessor), watcher);
+      };
+      const { data } = await this.#retrying('watch predecessor', arm, { signal });
       return data;
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
