@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CandidateGoneError, isRetryable, isZkElectionError, ZkElectionError } from '../errors.js';
+import { PARENT_RETRY, retry } from '../session/retry.js';
 import type { Session } from '../session/session.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
@@ -349,14 +350,22 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   }
 }
 
-async function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
-  try {
-    return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
-  } catch (error) {
-    if (!isZkElectionError(error, 'NO_NODE')) throw error;
-    await ensurePath(handle, parent, options.acl);
+/**
+ * Our node, and the election path's parents when it is missing. NO_NODE after the parents were
+ * made means the server deleted one in between (an empty container: see ensurePath): walk again
+ * from the top, a bounded few times; nothing was created, so nothing is left behind.
+ */
+function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
+  const attempt = async (): Promise<string> => {
+    try {
+      return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    } catch (error) {
+      if (!isZkElectionError(error, 'NO_NODE')) throw error;
+    }
+    await ensurePath(handle, parent, options.acl, options.logger);
     return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
-  }
+  };
+  return retry('create candidate node under its parents', attempt, { ...PARENT_RETRY, logger: options.logger, retryIf: (error) => isZkElectionError(error, 'NO_NODE') });
 }
 
 /** The children of the election path ([] when it does not exist). */
