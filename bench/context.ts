@@ -27,7 +27,7 @@ export interface Plan {
   cost: CostPlan;
   /** Figures 15-17: import time (process pairs), RSS (trials each side), close (sessions each way). */
   lean: { importPairs: number; rssTrials: number; closeSessions: number };
-  /** Figure 18: the churns' cycles, as a fraction of bench/churn.ts's BENCH_CYCLES. */
+  /** Figure 19: the churns' cycles, as a fraction of bench/churn.ts's BENCH_CYCLES. */
   churnScale: number;
 }
 

@@ -3,8 +3,9 @@
  * Usage: node --expose-gc dist/spec/support/churn-child.js '<ChurnChildConfig as JSON>'
  *
  * For each churn: a shared Session, `warmup` cycles, a settled sample (the warm baseline), `cycles`
- * cycles more, a sample once descriptors, handles and the server's counts are back (bounded), and
- * one JSON line on stdout: {"event":"churn", churn, warmup, cycles, ms, before, after}. With
+ * cycles more with a sample halfway, a sample once descriptors, handles and the server's counts are
+ * back (bounded), and one JSON line on stdout: {"event":"churn", churn, warmup, cycles, ms, before,
+ * mid, after}. With
  * `snapshotDir`, a heap snapshot is written beside each sample (<churn>-before/after.heapsnapshot)
  * for bench/heap-retainers.ts. Errors print {"event":"error"} and exit 1.
  */
@@ -31,6 +32,8 @@ export interface ChurnLine {
   /** Wall time of the measured cycles. */
   ms: number;
   before: Sample;
+  /** After the first half of the cycles: the second half's growth is the rate, JIT warm-up aside. */
+  mid: Sample;
   after: Sample;
 }
 
@@ -50,12 +53,18 @@ async function run(churn: ChurnName, warmup: number, cycles: number): Promise<Ch
       for (let i = 0; i < warmup; i += 1) await handle.cycle();
       const before = await settledSample(config.port, undefined, SETTLE_MS);
       snapshot(churn, 'before');
-      const started = performance.now();
-      for (let i = 0; i < cycles; i += 1) await handle.cycle();
-      const ms = performance.now() - started;
+      let ms = 0;
+      const run = async (n: number): Promise<void> => {
+        const started = performance.now();
+        for (let i = 0; i < n; i += 1) await handle.cycle();
+        ms += performance.now() - started;
+      };
+      await run(Math.floor(cycles / 2));
+      const mid = await settledSample(config.port, before, SETTLE_MS);
+      await run(cycles - Math.floor(cycles / 2));
       const after = await settledSample(config.port, before, SETTLE_MS);
       snapshot(churn, 'after');
-      return { event: 'churn', churn, warmup, cycles, ms, before, after };
+      return { event: 'churn', churn, warmup, cycles, ms, before, mid, after };
     } finally {
       await handle.close();
     }

@@ -50,10 +50,12 @@ export async function openChurn(name: ChurnName, ctx: ChurnContext): Promise<Chu
     case 'requeue': {
       const election = new Election(path, { connect: session, requeue: true });
       await election.start();
+      let leadership = await election.waitForLeadership();
       return {
+        // Resigned, requeued and leading again: between two cycles the election is at rest.
         async cycle() {
-          const leadership = await election.waitForLeadership();
           await leadership.resign();
+          leadership = await election.waitForLeadership();
         },
         close: () => election.close(),
       };
