@@ -1,7 +1,8 @@
 /**
- * Issue 20: nothing left behind. The four churns a long-lived service runs (elections opened and
- * closed on a shared session, a requeueing election resigned again and again, electLeader with a
- * session of its own, observers stopped after their first value) run some thousands of cycles in a
+ * Issue 20: nothing left behind. The four churns of the issue (elections opened and closed on a
+ * shared session, a requeueing election resigned again and again, electLeader with a session of its
+ * own, observers stopped after their first value) and a fifth (candidates that leave while waiting
+ * behind a leader that stays, whose watch outlives them) run some thousands of cycles in a
  * child process (spec/support/churn-child.ts; node --expose-gc, which jest's own process does not
  * have), and what stayed after them is checked against a warm baseline taken after a quarter of
  * that many warm-up cycles: heap used after forced GCs at most 1 MiB above it (a correctness bound:
@@ -48,7 +49,7 @@ function leftBehind(line: ChurnLine): string[] {
 }
 
 test(
-  'elections, requeued terms, electLeader sessions and observers churned by the thousand: heap, descriptors, handles, server watches and ephemerals back to the warm baseline',
+  'elections, requeued terms, electLeader sessions, observers and waiting candidates churned by the thousand: heap, descriptors, handles, server watches and ephemerals back to the warm baseline',
   async () => {
     const config: ChurnChildConfig = { connect: zk.connectString, port: zk.ensemble.servers[0]!.clientPort, path: uniquePath('soak'), runs: RUNS };
     child = await spawnTracked(process.execPath, ['--expose-gc', CHILD, JSON.stringify(config)]);
