@@ -29,6 +29,8 @@ export interface Plan {
   lean: { importPairs: number; rssTrials: number; closeSessions: number };
   /** Figure 18: handoffs among N candidates, trials each way (to the next in line, to the last). */
   handoff: Array<[n: number, trials: number]>;
+  /** Figure 19: the churns' cycles, as a fraction of bench/churn.ts's BENCH_CYCLES. */
+  churnScale: number;
 }
 
 export interface Context {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the figures of issues 5, 12 and 13 against a real local ZooKeeper, as a table
+ * `npm run bench`: the figures of issues 5, 12, 13 and 20 against a real local ZooKeeper, as a table
  * on stdout.
  *
  *   node dist/bench/main.js [--quick] [--json FILE] [--only SECTION,...]
@@ -14,6 +14,7 @@ import { startZooKeeper, type LocalEnsemble } from '../lib/testing/index.js';
 import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
+import { churnSection } from './churn.js';
 import { leanSection } from './lean.js';
 import { stormSection } from './population-sections.js';
 import { massFailoverSection, observerSection, serverCostSection } from './scale-sections.js';
@@ -53,6 +54,7 @@ const FULL: Plan = {
   lean: { importPairs: 15, rssTrials: 5, closeSessions: 10 },
   cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
   handoff: [[3, 20], [10, 10], [100, 3]],
+  churnScale: 1,
 };
 
 const QUICK: Plan = {
@@ -73,6 +75,7 @@ const QUICK: Plan = {
   lean: { importPairs: 5, rssTrials: 2, closeSessions: 5 },
   cost: { elections: 50, capacityReads: 5000, capacityWrites: 2000 },
   handoff: [[3, 5], [10, 3]],
+  churnScale: 0.25,
 };
 
 /** The sections in the order they run; `--only` picks some of them by name. */
@@ -87,6 +90,7 @@ const SECTIONS: Array<[name: string, run: (ctx: Context) => Promise<void>]> = [
   ['cost', serverCostSection],
   ['lean', leanSection],
   ['handoff', handoffSection],
+  ['churn', churnSection],
 ];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--only SECTION,...]

@@ -19,10 +19,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { CandidateGoneError, isRetryable, isZkElectionError, ZkElectionError } from '../errors.js';
+import { PARENT_RETRY, retry } from '../session/retry.js';
 import type { Session } from '../session/session.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
-import { CreateMode, type Acl, type WatchEvent, type ZkHandle } from '../zk/handle.js';
+import { CreateMode, type Acl, type Watcher, type WatchEvent, type ZkHandle } from '../zk/handle.js';
 import { baseName, childPath, ensurePath } from '../zk/paths.js';
 import { parsePayload } from '../znode/payload.js';
 import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
@@ -96,6 +97,8 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   /** A requeue in progress, and the node it leaves (deleted once the new one is placed). */
   #requeueing: Promise<void> | undefined;
   #previous: string | undefined;
+  /** The watcher of the current wait behind our predecessor and the handle it went to, to take it back. */
+  #predecessorWatch: { handle: ZkHandle; watcher: Watcher } | undefined;
   /** Foreign children of the election path, logged once each. */
   readonly #warned = new Set<string>();
 
@@ -222,6 +225,10 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       } finally {
         this.#wake = undefined;
         this.#session.off('state', onSession);
+        // Our watch on the predecessor must not keep this candidacy reachable from the handle
+        // after the wait (a long-lived leader ahead of a closed candidate: issue 20).
+        this.#predecessorWatch?.handle.unwatch?.(this.#predecessorWatch.watcher);
+        this.#predecessorWatch = undefined;
       }
     }
   }
@@ -353,8 +360,12 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<Buffer | undefined> {
     try {
       // Whether the shortcut's conditions hold is decided when the event arrives, not later.
-      const watcher = (event: WatchEvent): void => this.#wake?.(event.type === 'deleted' && this.#mayLeadUnlisted() ? 'predecessor-deleted' : 'predecessor-changed');
-      const { data } = await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), watcher), { signal });
+      const watcher: Watcher = (event) => this.#wake?.(event.type === 'deleted' && this.#mayLeadUnlisted() ? 'predecessor-deleted' : 'predecessor-changed');
+      const arm = (handle: ZkHandle): Promise<{ data: Buffer }> => {
+        this.#predecessorWatch = { handle, watcher };
+        return handle.get(childPath(this.#parent, predecessor), watcher);
+      };
+      const { data } = await this.#retrying('watch predecessor', arm, { signal });
       return data;
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
@@ -433,14 +444,22 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   }
 }
 
-async function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
-  try {
-    return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
-  } catch (error) {
-    if (!isZkElectionError(error, 'NO_NODE')) throw error;
-    await ensurePath(handle, parent, options.acl);
+/**
+ * Our node, and the election path's parents when it is missing. NO_NODE after the parents were
+ * made means the server deleted one in between (an empty container: see ensurePath): walk again
+ * from the top, a bounded few times; nothing was created, so nothing is left behind.
+ */
+function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
+  const attempt = async (): Promise<string> => {
+    try {
+      return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    } catch (error) {
+      if (!isZkElectionError(error, 'NO_NODE')) throw error;
+    }
+    await ensurePath(handle, parent, options.acl, options.logger);
     return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
-  }
+  };
+  return retry('create candidate node under its parents', attempt, { ...PARENT_RETRY, logger: options.logger, retryIf: (error) => isZkElectionError(error, 'NO_NODE') });
 }
 
 /** The children of the election path ([] when it does not exist). */

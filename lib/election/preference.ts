@@ -19,6 +19,7 @@ import { requestStepDown } from '../observe/request-step-down.js';
 import type { Session } from '../session/session.js';
 import type { ClockTimer } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { Watcher, ZkHandle } from '../zk/handle.js';
 import { childPath } from '../zk/paths.js';
 import { parsePayload, priorityOf } from '../znode/payload.js';
 import { sortCandidates } from '../znode/recipe.js';
@@ -45,6 +46,8 @@ export class Preference {
   #leader: string | undefined;
   #timer: ClockTimer | undefined;
   #acting = false;
+  /** The watch on the leader's node, taken back on stop(): the handle would otherwise keep this object until the leader changes. */
+  #watch: { handle: ZkHandle; watcher: Watcher } | undefined;
 
   constructor(host: PreferenceHost) {
     this.#host = host;
@@ -58,6 +61,12 @@ export class Preference {
   stop(): void {
     this.#cancel();
     this.#leader = undefined;
+    this.#unwatch();
+  }
+
+  #unwatch(): void {
+    this.#watch?.handle.unwatch?.(this.#watch.watcher);
+    this.#watch = undefined;
   }
 
   /** Reads the leader's priority with a data watch on its node; a lower one than ours starts the wait. */
@@ -66,8 +75,17 @@ export class Preference {
     if (signal.aborted || leader === this.#leader) return;
     this.#leader = leader;
     this.#cancel();
+    this.#unwatch();
+    const watcher: Watcher = () => this.#leaderChanged(leader);
     try {
-      const { data } = await session.retrying('read the leader\'s priority', (handle) => handle.get(leader, () => this.#leaderChanged(leader)), { signal });
+      const { data } = await session.retrying(
+        'read the leader\'s priority',
+        (handle) => {
+          this.#watch = { handle, watcher };
+          return handle.get(leader, watcher);
+        },
+        { signal },
+      );
       if (this.#leader !== leader) return;
       if (priorityOf(parsePayload(data)) < priority) this.#schedule();
     } catch (error) {

@@ -69,10 +69,13 @@ async function requeueOne(session: Session, leader: string, node: string, reques
 function allStand(handle: ZkHandle, nodes: readonly string[], signal: AbortSignal): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
+    // The watches of this look are taken back once it is over: a watcher the handle keeps holds this wait.
+    const watcher = (): void => settle(true);
     const settle = (value: boolean | Error): void => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
+      handle.unwatch?.(watcher);
       if (value instanceof Error) reject(value);
       else resolve(value);
     };
@@ -80,7 +83,7 @@ function allStand(handle: ZkHandle, nodes: readonly string[], signal: AbortSigna
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) return onAbort();
     for (const node of nodes) {
-      handle.exists(node, () => settle(true)).then(
+      handle.exists(node, watcher).then(
         (stat) => {
           if (stat === undefined) settle(false);
         },

@@ -21,7 +21,7 @@ import type { Session, SessionState } from '../session/session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { resolveSession } from '../session/resolve-session.js';
 import { optionalSignal, validateElectionPath } from '../util/validate.js';
-import type { ZkHandle } from '../zk/handle.js';
+import type { Watcher, ZkHandle } from '../zk/handle.js';
 
 export interface ObserveLeaderOptions {
   /** `host:port,...[/chroot]`, or a Session to share. @default process.env.ZK_CONNECT, then '127.0.0.1:2181' */
@@ -112,9 +112,17 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
         let woken!: () => void;
         const changed = new Promise<void>((resolve) => (woken = resolve));
         this.#wake = woken;
-        const seen = await session.retrying('observe leader', (handle) => this.#readAndWatch(handle, woken), { signal: this.#stop.signal });
-        this.#publish(seen);
-        await changed;
+        // One watcher per look, taken back from the handle once the look is over (fired, or given
+        // up by a stop or a reconnection): a handle outlives its observers (issue 20).
+        const watcher: Watcher = () => woken();
+        let armed: ZkHandle | undefined;
+        try {
+          const seen = await session.retrying('observe leader', (handle) => this.#readAndWatch((armed = handle), watcher), { signal: this.#stop.signal });
+          this.#publish(seen);
+          await changed;
+        } finally {
+          armed?.unwatch?.(watcher);
+        }
       }
     } catch (error) {
       if (!this.#stop.signal.aborted) {
@@ -129,7 +137,7 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
   }
 
   /** One look at the election, leaving exactly one watch that fires on the next leader change. */
-  async #readAndWatch(handle: ZkHandle, changed: () => void): Promise<Seen> {
+  async #readAndWatch(handle: ZkHandle, watcher: Watcher): Promise<Seen> {
     for (;;) {
       let children: string[];
       try {
@@ -137,18 +145,18 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
       } catch (error) {
         if (!isZkElectionError(error, 'NO_NODE')) throw error;
         // No election path: wait for it to appear (exists watches fire on creation).
-        if ((await handle.exists(this.#path, () => changed())) === undefined) return { leader: undefined };
+        if ((await handle.exists(this.#path, watcher)) === undefined) return { leader: undefined };
         continue;
       }
       const { candidates } = sortCandidates(children);
       const lowest = candidates[0];
       if (!lowest) {
         // Nobody leads: the first join is the next change. A child watch, re-armed by a listing.
-        const again = await handle.getChildren(this.#path, () => changed());
+        const again = await handle.getChildren(this.#path, watcher);
         if (sortCandidates(again).candidates.length === 0) return { leader: undefined };
         continue;
       }
-      const leader = await readOne(handle, childPath(this.#path, lowest.name), lowest.sequence, () => changed());
+      const leader = await readOne(handle, childPath(this.#path, lowest.name), lowest.sequence, watcher);
       // Gone between the listing and the read: look again.
       if (leader) return { leader: { ...leader, leader: true } };
     }

@@ -1,5 +1,5 @@
 /**
- * The only importer of p-retry, and the one place where retry defaults are written. Three loops,
+ * The only importer of p-retry, and the one place where retry defaults are written. Four loops,
  * one engine, each with a policy of its own:
  *
  * - {@link OPERATION_RETRY}: an operation on a session retried through connection loss
@@ -9,6 +9,8 @@
  *   (Election.#campaign in lib/election/election.ts); a user sets it with an election's `rejoin` option.
  * - {@link OPEN_RETRY}: a session's opening while handles die before connecting (session-open.ts),
  *   bounded by the session's `connectTimeout`; not an option.
+ * - {@link PARENT_RETRY}: a candidate's create when ZooKeeper deleted the election path (an empty
+ *   container) or one of its parents between our creates (Candidacy); not an option.
  *
  * What is worth another attempt is decided by the caller's `retryIf`, never by p-retry's defaults.
  */
@@ -47,6 +49,13 @@ export const REJOIN_RETRY: ResolvedRetryPolicy = Object.freeze({ retries: Infini
  * session's `connectTimeout`, which replaces `maxRetryTime` here.
  */
 export const OPEN_RETRY: ResolvedRetryPolicy = Object.freeze({ retries: Infinity, minTimeout: 50, maxTimeout: 1000, maxRetryTime: Infinity });
+
+/**
+ * Creating the parents again after the server deleted one under us (container nodes, issue 20). A
+ * container made again is spared by the server until it has had a child, so a walk converges in
+ * about as many attempts as the path has levels; the bound is for a path someone keeps deleting.
+ */
+export const PARENT_RETRY: ResolvedRetryPolicy = Object.freeze({ retries: 5, minTimeout: 10, maxTimeout: 200, maxRetryTime: Infinity });
 
 /** `given` over `defaults`, field by field; a field given as undefined keeps its default. */
 export function resolveRetryPolicy(defaults: ResolvedRetryPolicy, given: RetryPolicy | undefined): ResolvedRetryPolicy {

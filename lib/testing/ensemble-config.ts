@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LOOPBACK } from './ports.js';
+import { TestingError } from './testing-errors.js';
 
 /** Ports and directories of one ensemble member. */
 export interface MemberSpec {
@@ -72,4 +73,20 @@ export async function writeMemberFiles(member: MemberSpec, members: readonly Mem
   await fs.mkdir(member.dataDir, { recursive: true });
   await fs.writeFile(member.configFile, renderConfig(member, members, timing));
   if (members.length > 1) await fs.writeFile(path.join(member.dataDir, 'myid'), `${member.id}\n`);
+}
+
+/**
+ * JVM flags for Java system properties. Names and values come from a caller: a name is a dotted
+ * identifier, a value a string without control characters (each flag is one argument of the JVM,
+ * never seen by a shell).
+ */
+export function systemPropertyArgs(properties: Record<string, string> | undefined): string[] {
+  if (properties === undefined) return [];
+  if (properties === null || typeof properties !== 'object') throw new TestingError('systemProperties must be an object of strings', 'INVALID_ARGUMENT');
+  return Object.entries(properties).map(([name, value]) => {
+    if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new TestingError(`systemProperties: ${JSON.stringify(name)} is not a property name`, 'INVALID_ARGUMENT');
+    // eslint-disable-next-line no-control-regex
+    if (typeof value !== 'string' || /[\u0000-\u001f]/.test(value)) throw new TestingError(`systemProperties: the value of ${name} must be a string without control characters`, 'INVALID_ARGUMENT');
+    return `-D${name}=${value}`;
+  });
 }

@@ -85,6 +85,12 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
   /** The node's stat, or undefined when it does not exist (a watch then waits for its creation). */
   exists(path: string, watcher?: Watcher): Promise<Stat | undefined>;
   getChildren(path: string, watcher?: Watcher): Promise<string[]>;
+  /**
+   * Stops calling `watcher` for the watches it was given to: its caller gave up waiting, and it
+   * must not stay reachable from a long-lived handle. The server's watch stays until it fires.
+   * Optional for a Transport of one's own; the library calls it where present.
+   */
+  unwatch?(watcher: Watcher): void;
   delete(path: string, version?: number): Promise<void>;
   setData(path: string, data: Buffer, version?: number): Promise<Stat>;
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */

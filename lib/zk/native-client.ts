@@ -3,8 +3,9 @@
  * the default Transport of a Session.
  *
  * One ZkClient owns one native handle, which is one ZooKeeper session. We build on the callback
- * functions (`a_*`, `aw_*`) because the package's promise layer turns return codes into strings;
- * here every `rc` goes through the one table in errors.ts. Once the handle reports `close`
+ * functions (`a_*`) because the package's promise layer turns return codes into strings; here
+ * every `rc` goes through the one table in errors.ts. Watches use the C client's default watcher,
+ * never the binding's watcher functions (`aw_*`), which leak every callback: see watch-table.ts. Once the handle reports `close`
  * (expiry is `close` with state -112) it is never touched again: the binding's README warns that
  * doing so can crash the process, so every call checks `closed` first and throws ClosedError.
  *
@@ -15,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError, isZkElectionError } from '../errors.js';
 import { buryOldSession, rawOps } from './native-quirks.js';
+import { registeredKind, WatchTable } from './watch-table.js';
 import {
   EXPIRED_STATE,
   type Acl,
@@ -34,11 +36,8 @@ interface NativeHandle {
   on(event: string, listener: (...args: unknown[]) => void): void;
   a_create(path: string, data: Buffer, flags: number, cb: (rc: Rc, error: string, path: string) => void): void;
   a_get(path: string, watch: boolean, cb: (rc: Rc, error: string, stat: Stat, data: Buffer | null) => void): void;
-  aw_get(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, stat: Stat, data: Buffer | null) => void): void;
   a_exists(path: string, watch: boolean, cb: (rc: Rc, error: string, stat: Stat) => void): void;
-  aw_exists(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, stat: Stat) => void): void;
   a_get_children(path: string, watch: boolean, cb: (rc: Rc, error: string, children: string[]) => void): void;
-  aw_get_children(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, children: string[]) => void): void;
   a_delete_(path: string, version: number, cb: (rc: Rc, error: string) => void): void;
   a_set(path: string, data: Buffer, version: number, cb: (rc: Rc, error: string, stat: Stat) => void): void;
   a_sync(path: string, cb: (rc: Rc, error: string) => void): void;
@@ -50,9 +49,8 @@ interface NativeHandle {
   readonly state: number;
   setLogger(logger: boolean): void;
 }
-type NativeWatcher = (type: number, state: number, path: string) => void;
 /** The requests of the hot path, as both the binding's wrapper and its raw addon object have them. */
-type NativeOps = Pick<NativeHandle, 'a_create' | 'a_get' | 'aw_get' | 'a_exists' | 'aw_exists' | 'a_get_children' | 'aw_get_children' | 'a_delete_' | 'a_set' | 'a_sync'>;
+type NativeOps = Pick<NativeHandle, 'a_create' | 'a_get' | 'a_exists' | 'a_get_children' | 'a_delete_' | 'a_set' | 'a_sync'>;
 type NativeConstructor = new (config: Record<string, unknown>) => NativeHandle;
 
 let nativeConstructor: NativeConstructor | undefined;
@@ -64,8 +62,8 @@ function loadBinding(): NativeConstructor {
 /** Return codes only a reply from the server carries: OK, NO_NODE, NO_AUTH, BAD_VERSION, NO_CHILDREN_FOR_EPHEMERALS, NODE_EXISTS, NOT_EMPTY, INVALID_ACL. */
 const SERVER_REPLIES: ReadonlySet<number> = new Set([0, -101, -102, -103, -108, -110, -111, -114]);
 
-const EVENT_TYPES: Readonly<Record<number, WatchEventType>> = { 1: 'created', 2: 'deleted', 3: 'changed', 4: 'child' };
-const SESSION_EVENT = -1;
+/** The node events the binding emits on the handle for the default watcher, named as ours. */
+const WATCH_EVENTS: readonly WatchEventType[] = ['created', 'deleted', 'changed', 'child'];
 
 /** The default Transport: a native handle. */
 export function nativeTransport(options: HandleOptions): ZkHandle {
@@ -90,6 +88,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   #closeCode: number | undefined;
   #lastContact: number;
   #pending = new Set<(error: Error) => void>();
+  /** The watchers waiting for an event: see watch-table.ts. */
+  readonly #watches = new WatchTable();
   /** When the handle last started (re)connecting: the earliest our connect request can have gone out. */
   #connectingSince: number;
 
@@ -131,6 +131,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     this.#native.on('connect', () => this.#onConnect());
     this.#native.on('connecting', () => this.#onConnecting());
     this.#native.on('close', (_self, code) => this.#onClose(typeof code === 'number' ? code : 0));
+    // The default watcher's node events, with the path (session events come as the three above).
+    for (const type of WATCH_EVENTS) this.#native.on(type, (_self, path) => this.#watches.fire(type, String(path)));
     try {
       // The binding requires a callback; the 'connect' event above is what we rely on.
       this.#native.connect({}, () => {});
@@ -175,22 +177,26 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     return this.#call('create', path, (done) => this.#ops.a_create(path, data, mode, (rc, _e, created) => done(rc, created)));
   }
 
+  // Watches go through the C client's default watcher (the boolean form) and watch-table.ts: the
+  // binding never frees the callback of a watcher function (`aw_*`), fired or not.
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }> {
-    return this.#call('get', path, (done) => {
-      const cb = (rc: Rc, _e: string, stat: Stat, data: Buffer | null): void => done(rc, { stat, data: data ?? Buffer.alloc(0) });
-      if (watcher) this.#ops.aw_get(path, wrapWatcher(watcher), cb);
-      else this.#ops.a_get(path, false, cb);
-    });
+    return this.#call('get', path, (done) =>
+      this.#ops.a_get(path, watcher !== undefined, (rc, _e, stat, data) => {
+        this.#registered('get', rc, path, watcher);
+        done(rc, { stat, data: data ?? Buffer.alloc(0) });
+      }),
+    );
   }
 
   /** The node's stat, or undefined when it does not exist (a watch then waits for its creation). */
   async exists(path: string, watcher?: Watcher): Promise<Stat | undefined> {
     try {
-      return await this.#call('exists', path, (done) => {
-        const cb = (rc: Rc, _e: string, stat: Stat): void => done(rc, stat);
-        if (watcher) this.#ops.aw_exists(path, wrapWatcher(watcher), cb);
-        else this.#ops.a_exists(path, false, cb);
-      });
+      return await this.#call('exists', path, (done) =>
+        this.#ops.a_exists(path, watcher !== undefined, (rc, _e, stat) => {
+          this.#registered('exists', rc, path, watcher);
+          done(rc, stat);
+        }),
+      );
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
       throw error;
@@ -198,11 +204,17 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   }
 
   getChildren(path: string, watcher?: Watcher): Promise<string[]> {
-    return this.#call('getChildren', path, (done) => {
-      const cb = (rc: Rc, _e: string, children: string[]): void => done(rc, children ?? []);
-      if (watcher) this.#ops.aw_get_children(path, wrapWatcher(watcher), cb);
-      else this.#ops.a_get_children(path, false, cb);
-    });
+    return this.#call('getChildren', path, (done) =>
+      this.#ops.a_get_children(path, watcher !== undefined, (rc, _e, children) => {
+        this.#registered('getChildren', rc, path, watcher);
+        done(rc, children ?? []);
+      }),
+    );
+  }
+
+  /** `watcher` is not called any more (its caller gave up); the server's watch stays until it fires. */
+  unwatch(watcher: Watcher): void {
+    this.#watches.remove(watcher);
   }
 
   delete(path: string, version = -1): Promise<void> {
@@ -262,6 +274,12 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     });
   }
 
+  /** Records the watcher the C client has just registered (or not) with this reply: see watch-table.ts. */
+  #registered(operation: 'get' | 'exists' | 'getChildren', rc: Rc, path: string, watcher: Watcher | undefined): void {
+    const kind = watcher && !this.#closed ? registeredKind(operation, rc) : undefined;
+    if (kind) this.#watches.add(kind, path, watcher!);
+  }
+
   #noteContact(sentAt: number): void {
     if (sentAt > this.#lastContact) this.#lastContact = sentAt;
   }
@@ -288,6 +306,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     this.#closeCode = code;
     const error = code === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`);
     for (const fail of [...this.#pending]) fail(error);
+    // No event will come: nothing of the callers' may stay reachable from this handle.
+    this.#watches.clear();
     // Not closed by us: the server may still hold the session (see buryOldSession).
     if (code !== 0 && !this.#isTwin) {
       const connect = this.connectString;
@@ -296,13 +316,4 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     }
     this.emit('closed', code);
   }
-}
-
-/** Watch callbacks also receive session events (type -1) on every state change: those are not node events. */
-function wrapWatcher(watcher: Watcher): NativeWatcher {
-  return (type, _state, path) => {
-    if (type === SESSION_EVENT) return;
-    const kind = EVENT_TYPES[type];
-    if (kind) watcher({ type: kind, path });
-  };
 }

@@ -58,6 +58,6 @@ export async function closeTwin(twin: BuryHandle, waitMs: number): Promise<{ out
 /** The addon object under the wrapper, when this version of the binding has one with every request; else the wrapper. */
 export function rawOps<Ops extends object>(wrapper: Ops): Ops {
   const raw = (wrapper as { native?: Record<string, unknown> }).native;
-  const names = ['a_create', 'a_get', 'aw_get', 'a_exists', 'aw_exists', 'a_get_children', 'aw_get_children', 'a_delete_', 'a_set', 'a_sync'];
+  const names = ['a_create', 'a_get', 'a_exists', 'a_get_children', 'a_delete_', 'a_set', 'a_sync'];
   return raw && names.every((name) => typeof raw[name] === 'function') ? (raw as Ops) : wrapper;
 }

@@ -1,17 +1,26 @@
 /** Path helpers: joining and splitting znode paths, and making an election path's parents. */
 import { isZkElectionError, NoNodeError } from '../errors.js';
+import type { Logger } from '../util/logger.js';
 import { CreateMode, type Acl, type ZkHandle } from './handle.js';
 
+/** Handles whose server refused a container (ZooKeeper before 3.5): their parents are persistent. */
+const withoutContainers = new WeakSet<ZkHandle>();
+
 /**
- * Creates `path` and its missing ancestors as persistent nodes with empty data (the binding's own
- * mkdirp fills them with junk). A concurrent creator is fine: NODE_EXISTS counts as done.
+ * Creates `path` and its missing ancestors with empty data (the binding's own mkdirp fills them
+ * with junk), as container nodes (Curator's creatingParentContainersIfNeeded): ZooKeeper 3.5+
+ * deletes a container once its last child is gone, so an election nobody runs any more leaves
+ * nothing on the server. An older server answers UNIMPLEMENTED: persistent nodes then, said once
+ * per handle at debug. Nodes that exist are left as they are. A concurrent creator is fine:
+ * NODE_EXISTS counts as done. NO_NODE below the top means the server deleted an empty parent
+ * under us: the caller walks again (Candidacy's create does).
  */
-export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[]): Promise<void> {
+export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[], logger?: Logger): Promise<void> {
   const parts = path.split('/').filter(Boolean);
   for (let i = 1; i <= parts.length; i += 1) {
     const prefix = `/${parts.slice(0, i).join('/')}`;
     try {
-      await client.create(prefix, Buffer.alloc(0), CreateMode.PERSISTENT);
+      await createParent(client, prefix, logger);
       if (acl) await client.setAcl(prefix, acl);
     } catch (error) {
       if (isZkElectionError(error, 'NODE_EXISTS')) continue;
@@ -22,6 +31,20 @@ export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[]): P
       throw error;
     }
   }
+}
+
+async function createParent(client: ZkHandle, path: string, logger: Logger | undefined): Promise<void> {
+  if (!withoutContainers.has(client)) {
+    try {
+      await client.create(path, Buffer.alloc(0), CreateMode.CONTAINER);
+      return;
+    } catch (error) {
+      if (!isZkElectionError(error, 'UNIMPLEMENTED')) throw error;
+      withoutContainers.add(client);
+      logger?.debug('the server has no container nodes (ZooKeeper before 3.5): parents are created persistent', { path });
+    }
+  }
+  await client.create(path, Buffer.alloc(0), CreateMode.PERSISTENT);
 }
 
 /** Joins a parent path and a child name. */

@@ -122,6 +122,7 @@ test(`chaos: ${SECONDS} s of faults; no stale write, no overlapping leaders, fai
     lines: pool.lines(),
     exits: stopped.map(({ worker, exit }) => ({ worker: worker.name, code: exit.code, signal: exit.signal })),
     crashedWorkers,
+    workerRss: pool.all.map((w) => ({ worker: w.name, ...w.rss, end: w.stoppedByTest ? 'stopped' : w.killedByTest ? 'killed' : 'exited' })),
     ...leftover,
     runError,
   };

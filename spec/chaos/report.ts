@@ -25,6 +25,8 @@ export interface RunRecord {
   exits: Array<{ worker: string; code: number | null; signal: string | null }>;
   /** Workers that exited without being killed or stopped by the test. */
   crashedWorkers: string[];
+  /** Every worker's resident set, KiB, once ready and right before the test stopped or killed it (undefined: it had exited). */
+  workerRss: Array<{ worker: string; startKiB: number | undefined; endKiB: number | undefined; end: 'stopped' | 'killed' | 'exited' }>;
   leftoverAtExit: number | undefined;
   leftoverAfterWait: number | undefined;
   leftoverWaitMs: number;
@@ -38,6 +40,7 @@ export interface Figures {
 }
 
 const round = (ms: number): number => Math.round(ms);
+const mib = (kib: number | undefined): string => (kib === undefined ? '?' : (kib / 1024).toFixed(1));
 const toEpoch = (t: number): number => performance.timeOrigin + t;
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
@@ -134,6 +137,7 @@ function text(record: RunRecord, a: Analysis): string {
     `  leftover candidate nodes: ${record.leftoverAtExit ?? '?'} right after every worker exited, ${record.leftoverAfterWait ?? '?'} after ${record.leftoverWaitMs} ms`,
     `  worker crashes: ${record.crashedWorkers.length}; error lines (unhandled rejection, uncaught exception, runAsLeader failure): ${a.errors.length}; ` +
       `exits after SIGTERM: ${record.exits.length - a.badExits.length}/${record.exits.length} with code 0; lingering after runAsLeader settled: ${a.lingering.length}`,
+    `  worker RSS, start -> end (MiB): ${record.workerRss.map((w) => `${w.worker} ${mib(w.startKiB)} -> ${mib(w.endKiB)} (${w.end})`).join(', ')}`,
     ...(record.runError ? [`  the run itself failed: ${record.runError}`] : []),
   ].join('\n');
 }
@@ -177,6 +181,7 @@ function summary(record: RunRecord, a: Analysis): Record<string, unknown> {
     crashes: record.crashedWorkers.length,
     errorLines: a.errors.length,
     lingering: a.lingering.length,
+    workerRss: record.workerRss,
   };
 }
 

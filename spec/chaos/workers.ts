@@ -3,6 +3,7 @@
  * can be partitioned alone; a killed worker is replaced by a fresh one in the same slot) and the
  * monitor that lists the election. Every process is tracked by pid (spec/support/processes.ts).
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LocalEnsemble } from 'zk-election/testing';
 import { startEnsembleProxies, type EnsembleProxies } from '../support/fault-proxy.js';
@@ -27,6 +28,8 @@ export interface WorkerHandle {
   killedByTest: boolean;
   /** Set when the test asked it to stop (SIGTERM). */
   stoppedByTest: boolean;
+  /** Its resident set, KiB: once it is ready, and right before the test stops or kills it. */
+  readonly rss: { startKiB: number | undefined; endKiB: number | undefined };
 }
 
 export interface PoolOptions {
@@ -76,11 +79,12 @@ export class WorkerPool {
       preferAfterMs: PREFER_AFTER_MS,
     };
     const proc = await spawnTracked(process.execPath, [WORKER, JSON.stringify(config)]);
-    const handle: WorkerHandle = { name, slot, ids, proc, proxies, killedByTest: false, stoppedByTest: false };
+    const handle: WorkerHandle = { name, slot, ids, proc, proxies, killedByTest: false, stoppedByTest: false, rss: { startKiB: undefined, endKiB: undefined } };
     this.all.push(handle);
     this.current[slot] = handle;
     for (const id of ids) this.#byId.set(id, handle);
     await proc.waitForLine(/"event":"ready"/, READY_MS);
+    handle.rss.startKiB = residentKiB(proc.pid);
     return handle;
   }
 
@@ -100,6 +104,7 @@ export class WorkerPool {
 
   async kill9(worker: WorkerHandle): Promise<void> {
     worker.killedByTest = true;
+    if (worker.proc.exitInfo === undefined) worker.rss.endKiB = residentKiB(worker.proc.pid);
     await worker.proc.kill9();
   }
 
@@ -124,7 +129,10 @@ export class WorkerPool {
   /** SIGTERM (and SIGCONT) to every live worker, in parallel; SIGKILL after a grace period. */
   async stopAll(): Promise<Array<{ worker: WorkerHandle; exit: ExitInfo }>> {
     const live = this.current.filter((w) => w.proc.exitInfo === undefined);
-    for (const worker of live) worker.stoppedByTest = true;
+    for (const worker of live) {
+      worker.stoppedByTest = true;
+      worker.rss.endKiB = residentKiB(worker.proc.pid);
+    }
     return Promise.all(live.map(async (worker) => ({ worker, exit: await worker.proc.stop('SIGTERM', STOP_GRACE_MS) })));
   }
 
@@ -135,6 +143,16 @@ export class WorkerPool {
   /** Every JSON line of every worker, with the worker's name. */
   lines(): WorkerLine[] {
     return this.all.flatMap((w) => w.proc.lines.flatMap((line) => parseLine(line)));
+  }
+}
+
+/** VmRSS of a live process, KiB; undefined once it is gone. */
+function residentKiB(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -28,6 +28,8 @@ export class MemoryHandle extends EventEmitter<HandleEvents> implements ZkHandle
   lastContact: number;
   /** Rejections of requests still waiting for their delivery, so that a close fails them at once. */
   readonly pending = new Set<(error: Error) => void>();
+  #registrations = 0;
+  readonly #unwatchedAt = new WeakMap<Watcher, number>();
 
   constructor(
     readonly server: MemoryServerPort,
@@ -102,12 +104,21 @@ export class MemoryHandle extends EventEmitter<HandleEvents> implements ZkHandle
     return this.server.submit(this, operation, apply);
   }
 
-  #target(watcher: Watcher | undefined): WatchTarget | undefined {
-    if (!watcher) return undefined;
-    return { owner: this.sessionId, notify: (type: WatchEventType, path: string) => this.#notify(watcher, type, path) };
+  /** See ZkHandle.unwatch: the server's watch stays, its event no longer reaches `watcher`. */
+  unwatch(watcher: Watcher): void {
+    this.#unwatchedAt.set(watcher, ++this.#registrations);
   }
 
-  #notify(watcher: Watcher, type: WatchEventType, path: string): void {
-    this.server.deliverWatch(this, () => watcher({ type, path }));
+  #target(watcher: Watcher | undefined): WatchTarget | undefined {
+    if (!watcher) return undefined;
+    // Registrations made before an unwatch of this watcher are dropped; later ones count.
+    const at = this.#registrations;
+    return {
+      owner: this.sessionId,
+      notify: (type: WatchEventType, path: string) =>
+        this.server.deliverWatch(this, () => {
+          if ((this.#unwatchedAt.get(watcher) ?? -1) <= at) watcher({ type, path });
+        }),
+    };
   }
 }
