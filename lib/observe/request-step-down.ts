@@ -8,11 +8,11 @@
  * session, then tells it.
  */
 import { abortReason, combineSignals } from '../util/abort.js';
-import { isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
+import { isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
 import { readParticipants, type Participant } from './list-participants.js';
-import { defaultConnectString, type Session } from '../session/session.js';
+import type { Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { withStepDownRequest } from '../znode/step-down-request.js';
@@ -57,10 +57,11 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   optionalSignal('signal', options.signal);
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
-  const { session, owned } = await resolveSession(options.connect, { ...options, signal }).catch((error: unknown) => {
-    // The time ran out before ZooKeeper answered at all: that is an unreachable ensemble, not a
-    // leader that would not step down (the caller's advice differs: check the ensemble, not --force).
-    if (signal.aborted && !options.signal?.aborted) throw new UnreachableError(typeof options.connect === 'string' ? options.connect : defaultConnectString(), timeout, { cause: error });
+  // Reaching ZooKeeper is bounded by its own timeout, at most `timeout`: an unreachable ensemble
+  // is UNREACHABLE with its cause (a name that does not resolve), not a leader that would not step
+  // down (the advice differs: check the ensemble, not --force).
+  const { session, owned } = await resolveSession(options.connect, { ...options, connectTimeout: Math.min(options.connectTimeout ?? timeout, timeout) }).catch((error: unknown) => {
+    dispose();
     throw error;
   });
   try {
