@@ -17,7 +17,7 @@ import { canGuard } from './run/group-guard.js';
 import { monotonicNow } from '../util/clock.js';
 import type { Leadership, SuspendedPolicy } from '../election/leadership.js';
 import { listenOption, msOption, parse, requirePath, sessionOptions, type Parsed } from './args.js';
-import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
+import { cliLogger, EXIT, exitForSignal, UsageError, type CliIo } from './io.js';
 import { Confirmations } from './run/confirmations.js';
 import { LeasedCommand } from './run/leased-command.js';
 import { defaultLeaseMargin, planLease, type LeasePlan } from './run/lease-plan.js';
@@ -168,7 +168,7 @@ class Supervisor {
 
   async run(): Promise<number> {
     const finished = new Promise<number>((resolve) => (this.#done = resolve));
-    const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, EXIT.OK);
+    const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, exitForSignal(signal));
     const onCrash = (): void => {
       // Last resort on an uncaught exception: no copy of the command may outlive us.
       this.#command?.kill('uncaught exception');

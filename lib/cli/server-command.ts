@@ -52,7 +52,7 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
       await ensemble.stop();
     }
     io.stdout.write('stopped; nothing left behind\n');
-    return EXIT.OK;
+    return stop.exitCode();
   } finally {
     clearInterval(keepAlive);
     stop.dispose();
