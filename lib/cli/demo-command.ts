@@ -131,7 +131,8 @@ class Demo {
     // The job each leader runs: a stand-in that idles until it is told to stop.
     const job = ['-e', "process.on('SIGTERM',()=>process.exit(0));setInterval(()=>{},1000)"];
     const args = [cli, 'run', PATH, '--id', id, '--connect', this.#ensemble!.connectString, '--session-timeout', String(this.sessionTimeout), '--grace', '2000', '--', process.execPath, ...job];
-    const child = spawnClean(process.execPath, args, { stdio: 'ignore', detached: true });
+    // SIGTERM from the kernel if the demo dies, even by SIGKILL: a participant stops its command and leaves.
+    const child = spawnClean(process.execPath, args, { stdio: 'ignore', detached: true, dieWithParent: 'SIGTERM' });
     this.#children.set(id, child);
   }
 

@@ -45,7 +45,9 @@ export function spawnClean(file: string, args: readonly string[], options: Spawn
   // setpriv runs after bash has closed the descriptors and execs the command in the same process,
   // whose parent is still us: the pid we hold is the command's, and the death signal is ours.
   const command = dieWithParent && SETPRIV ? [SETPRIV, '--pdeathsig', dieWithParent.replace(/^SIG/, ''), '--', file, ...args] : [file, ...args];
-  return spawn(BASH, ['-c', CLOSE_INHERITED, 'spawn-clean', String(keep), ...command], spawnOptions);
+  // --norc: Debian's bash reads ~/.bashrc when its stdin is a socket (as for sshd), which a pipe from
+  // Node is; no user's startup file belongs in between.
+  return spawn(BASH, ['--norc', '-c', CLOSE_INHERITED, 'spawn-clean', String(keep), ...command], spawnOptions);
 }
 
 /**
