@@ -21,16 +21,16 @@ import type { ZkHandle } from '../zk/handle.js';
 
 export interface StepDownOptions {
   /** Only this participant, and only if it leads (NOT_LEADER otherwise). @default the leader */
-  id?: string;
-  connect?: string | Session;
-  signal?: AbortSignal;
+  id?: string | undefined;
+  connect?: string | Session | undefined;
+  signal?: AbortSignal | undefined;
   /** ms to wait for another leader; then it rejects with TIMEOUT. @default 30000 */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Who asks, recorded in the request. @default user@host */
-  by?: string;
-  connectTimeout?: number;
-  auth?: AuthInfo | AuthInfo[];
-  logger?: Logger;
+  by?: string | undefined;
+  connectTimeout?: number | undefined;
+  auth?: AuthInfo | AuthInfo[] | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface StepDownResult {

@@ -76,7 +76,7 @@ export function startWatchdog(): Watchdog | undefined {
   const child: ChildProcess = spawnClean(BASH, ['--norc', '-c', WATCHDOG, 'zk-election-watchdog'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env });
   // Neither the process nor its pipe may keep us alive: it is there for when we are gone.
   child.unref();
-  const stdin = child.stdin as (NodeJS.WritableStream & { unref?: () => void; on(event: 'error', listener: () => void): void }) | null;
+  const stdin = child.stdin as (NodeJS.WritableStream & { unref?: (() => void) | undefined; on(event: 'error', listener: () => void): void }) | null;
   stdin?.unref?.();
   // A watchdog that died (someone killed it) fails our writes with EPIPE: nothing to do then.
   stdin?.on('error', () => {});

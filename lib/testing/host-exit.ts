@@ -25,7 +25,7 @@ interface Registry {
   watchdog: Watchdog | undefined;
 }
 
-type HostProcess = NodeJS.Process & { [REGISTRY]?: Registry };
+type HostProcess = NodeJS.Process & { [REGISTRY]?: Registry | undefined };
 
 function hostProcess(): HostProcess {
   try {

@@ -39,7 +39,7 @@ export interface LocalServer {
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
-  error?: Error;
+  error?: Error | undefined;
 }
 
 /** How to launch the JVM; shared by every member. */

@@ -11,7 +11,7 @@ export interface StepDownRequest {
   /** ISO time of the request. */
   requestedAt: string;
   /** Who asked (free text: user@host, a tool's name). */
-  by?: string;
+  by?: string | undefined;
 }
 
 /** The request carried by a node's data, if any. */
