@@ -83,7 +83,8 @@ _zk_election() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     case \${COMP_WORDS[i]} in
       --) if [ "$cmd" = run ]; then declare -F _command_offset >/dev/null && _command_offset $((i + 1)); return 0; fi;;
-      ${GLOBAL_VALUES.join('|')}) [ -z "$cmd" ] && ((i++));;
+      ${GLOBAL_VALUES.join('|')}) if [ -z "$cmd" ]; then ((i++)); [ "\${COMP_WORDS[i]}" = = ] && ((i++)); fi;;
+      :|=) ((i++));; # bash splits host:port and --flag=value into words: the next one is part of the value
       -*) ;;
       *) [ -z "$cmd" ] && cmd=\${COMP_WORDS[i]};;
     esac

@@ -99,6 +99,9 @@ describe('completion', () => {
     expect(bashOffers(script, 'pa')).toEqual(['participants']);
     expect(bashOffers(script, 'participants', '/p', '--')).toEqual(['--auth', '--connect', '--help', '--json', '--timeout', '--verbose', '--watch']);
     expect(bashOffers(script, '--connect', 'zk1:2181', 'run', '/p', '--s')).toEqual(['--session-timeout', '--suspended-policy']);
+    // As bash splits them at COMP_WORDBREAKS: host:port and --flag=value are several words.
+    expect(bashOffers(script, '--connect', 'zk1', ':', '2181', 'leader', '--w')).toEqual(['--watch']);
+    expect(bashOffers(script, '--connect', '=', 'zk1', ':', '2181', '--auth', 'digest', ':', 'u', ':', 'p', 'leader', '--w')).toEqual(['--watch']);
     expect(bashOffers(script, 'run', '/p', '--suspended-policy', '')).toEqual(['lease', 'strict']);
     expect(bashOffers(script, 'run', '/p', '--log-format', 'j')).toEqual(['json']);
     expect(bashOffers(script, 'step-down', '/p', '--id', '')).toEqual([]);
