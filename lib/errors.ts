@@ -196,8 +196,26 @@ export class UnreachableError extends ZkElectionError {
   override name = 'UnreachableError';
   readonly connectString: string;
   constructor(connectString: string, timeoutMs: number, options?: { cause?: unknown }) {
-    super(`cannot reach ZooKeeper at ${connectString} within ${timeoutMs} ms`, 'UNREACHABLE', options);
+    // A name that does not resolve is said in the message: it is the likeliest typo of all.
+    const why = options?.cause instanceof HostNotFoundError ? `: ${options.cause.message}` : '';
+    super(`cannot reach ZooKeeper at ${connectString} within ${timeoutMs} ms${why}`, 'UNREACHABLE', options);
     this.connectString = connectString;
+  }
+}
+
+/**
+ * Not one host of a connection string resolved to an address (a typo, or DNS not ready yet): the
+ * `cause` of an UNREACHABLE once the connect timeout has run out, never thrown to a caller on its
+ * own. `code` is ENOTFOUND, as on Node's own resolver errors.
+ */
+export class HostNotFoundError extends Error {
+  override name = 'HostNotFoundError';
+  readonly code = 'ENOTFOUND';
+  readonly hostnames: readonly string[];
+  constructor(hostnames: readonly string[]) {
+    const names = hostnames.join(', ');
+    super(hostnames.length === 1 ? `the name ${names} does not resolve` : `none of the names ${names} resolves`);
+    this.hostnames = hostnames;
   }
 }
 

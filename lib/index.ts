@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * zk-election: leader election on Apache ZooKeeper. Every public name is listed here by name (no
  * `export *`): what is not listed is not API. spec/unit/public-surface.test.ts holds the list.

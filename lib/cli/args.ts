@@ -1,5 +1,9 @@
-/** Argument parsing for every command: node's parseArgs, strict, with our usage errors. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+/**
+ * Argument parsing for every command, with our own one-line usage errors (exit 2): node's
+ * parseArgs would do, but its messages are its own (and refuse `--timeout -5` as "ambiguous"
+ * instead of saying what --timeout expects).
+ */
+import type { ParseArgsConfig } from 'node:util';
 import type { AuthInfo } from '../session/session.js';
 import { UsageError } from './io.js';
 import type { ListenAddress } from './run/metrics.js';
@@ -20,13 +24,52 @@ export interface Parsed {
   positionals: string[];
 }
 
+/**
+ * `--name value`, `--name=value`, `--flag`, `-v`, `-vh`; `--` ends the options. A string option
+ * takes the next argument as its value even when it starts with a dash (`--timeout -5`, then
+ * reported by the option's own check), unless that argument is one of our options
+ * (`--connect --json`: the value is missing). The last occurrence of an option wins.
+ */
 export function parse(argv: string[], options: OptionSpec): Parsed {
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
-    return { values: values as Parsed['values'], positionals };
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad usage');
+  const spec: OptionSpec = { ...COMMON_OPTIONS, ...options };
+  const shorts = new Map(Object.entries(spec).flatMap(([name, option]) => (option.short ? [[option.short, name] as const] : [])));
+  const isOption = (arg: string): boolean =>
+    arg.startsWith('--') ? arg.slice(2).split('=')[0]! in spec : /^-[a-zA-Z]+$/.test(arg) && [...arg.slice(1)].every((letter) => shorts.has(letter));
+  const values: Parsed['values'] = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq === -1 ? undefined : eq);
+      const option = spec[name];
+      if (!option) throw new UsageError(`unknown option --${name}`);
+      if (option.type === 'boolean') {
+        if (eq !== -1) throw new UsageError(`--${name} takes no value`);
+        values[name] = true;
+        continue;
+      }
+      const value = eq !== -1 ? arg.slice(eq + 1) : argv[i + 1];
+      if (value === undefined || (eq === -1 && isOption(value))) throw new UsageError(`--${name} needs a value`);
+      if (eq === -1) i += 1;
+      values[name] = value;
+    } else if (/^-[^-\d]/.test(arg)) {
+      for (const letter of arg.slice(1)) {
+        const name = shorts.get(letter);
+        if (name === undefined) throw new UsageError(`unknown option -${letter}`);
+        // Every short option is a flag; one that took a value would be written out in full.
+        if (spec[name]!.type !== 'boolean') throw new UsageError(`-${letter} needs a value: use --${name} VALUE`);
+        values[name] = true;
+      }
+    } else {
+      positionals.push(arg);
+    }
   }
+  return { values, positionals };
 }
 
 export function requirePath(parsed: Parsed, usage: string): string {

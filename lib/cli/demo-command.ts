@@ -4,7 +4,6 @@
  * SIGKILL and the loss of a ZooKeeper server, printing failover times and the participants table
  * after each step. Everything it starts is stopped and removed at the end, also on Ctrl-C.
  */
-import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startZooKeeper, type LocalEnsemble } from '../testing/index.js';
@@ -13,7 +12,7 @@ import { Session } from '../session/session.js';
 import { spawnClean, stopProcess } from '../process/spawn-clean.js';
 import { parse } from './args.js';
 import { participantsTable } from './format.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, exitForSignal, UsageError, type CliIo } from './io.js';
 
 export const DEMO_HELP = `Usage: zk-election demo [--participants N] [--session-timeout MS]
 
@@ -50,7 +49,7 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     return EXIT.OK;
   } catch (error) {
     // Interrupted: whatever the step was doing failed because we stopped it; not an error to report.
-    if (demo.interruptedBy) return 128 + os.constants.signals[demo.interruptedBy];
+    if (demo.interruptedBy) return exitForSignal(demo.interruptedBy);
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -132,7 +131,8 @@ class Demo {
     // The job each leader runs: a stand-in that idles until it is told to stop.
     const job = ['-e', "process.on('SIGTERM',()=>process.exit(0));setInterval(()=>{},1000)"];
     const args = [cli, 'run', PATH, '--id', id, '--connect', this.#ensemble!.connectString, '--session-timeout', String(this.sessionTimeout), '--grace', '2000', '--', process.execPath, ...job];
-    const child = spawnClean(process.execPath, args, { stdio: 'ignore', detached: true });
+    // SIGTERM from the kernel if the demo dies, even by SIGKILL: a participant stops its command and leaves.
+    const child = spawnClean(process.execPath, args, { stdio: 'ignore', detached: true, dieWithParent: 'SIGTERM' });
     this.#children.set(id, child);
   }
 

@@ -17,7 +17,8 @@ export function participantsTable(participants: readonly Participant[], now = Da
     p.id,
     p.host ?? '-',
     p.pid === undefined ? '-' : String(p.pid),
-    `0x${p.sessionId}`,
+    // As in --json and Session.sessionId: hex, no 0x (ZooKeeper's own logs add one).
+    p.sessionId,
     age(p.createdAt, now),
     p.token.toString(),
     String(p.sequence),

@@ -1,4 +1,5 @@
 /** What a CLI command may touch: its streams and environment, injectable for tests. */
+import { constants } from 'node:os';
 import winston from 'winston';
 import { isZkElectionError, ZkElectionError } from '../errors.js';
 import { TestingError } from '../testing/testing-errors.js';
@@ -17,15 +18,27 @@ export interface CliIo {
 export const EXIT = { OK: 0, NO_LEADER: 1, FAILURE: 1, USAGE: 2, UNREACHABLE: 3, NOT_STEPPED_DOWN: 4, HANDED_ELSEWHERE: 5 } as const;
 
 /**
- * Ctrl-C (SIGINT) or SIGTERM as an AbortSignal for a command that runs until interrupted; `dispose`
- * removes the handlers. `once`: the first signal also removes them, so that a second Ctrl-C ends a
- * command stuck on its way out; without it the handlers stay until `dispose`, so that a second
- * Ctrl-C cannot cut a clean-up short.
+ * The exit status of a command that a signal ended, after its clean-up: 128 + the signal's number,
+ * as a shell reports a process killed by it (130 for Ctrl-C, 143 for SIGTERM). One rule for every
+ * command that runs until interrupted (`run`, `--watch`, `server`, `demo`).
  */
-export function interruption(options: { once: boolean }): { signal: AbortSignal; dispose(): void } {
+export function exitForSignal(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM as an AbortSignal for a command that runs until interrupted; `dispose`
+ * removes the handlers; `exitCode()` is {@link exitForSignal} of the signal received, else 0.
+ * `once`: the first signal also removes them, so that a second Ctrl-C ends a command stuck on its
+ * way out; without it the handlers stay until `dispose`, so that a second Ctrl-C cannot cut a
+ * clean-up short.
+ */
+export function interruption(options: { once: boolean }): { signal: AbortSignal; dispose(): void; exitCode(): number } {
   const stop = new AbortController();
-  const onSignal = (): void => {
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
     if (options.once) dispose();
+    received ??= signal;
     stop.abort();
   };
   const dispose = (): void => {
@@ -34,7 +47,7 @@ export function interruption(options: { once: boolean }): { signal: AbortSignal;
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return { signal: stop.signal, dispose };
+  return { signal: stop.signal, dispose, exitCode: () => (received ? exitForSignal(received) : EXIT.OK) };
 }
 
 /** Bad usage, reported as one line and exit code 2. */

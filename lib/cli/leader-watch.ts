@@ -6,7 +6,7 @@
  */
 import { observeLeader, type ObserveLeaderOptions } from '../observe/observe-leader.js';
 import { participantToJson } from '../observe/list-participants.js';
-import { EXIT, interruption, type CliIo } from './io.js';
+import { interruption, type CliIo } from './io.js';
 
 export async function watchLeader(path: string, options: Omit<ObserveLeaderOptions, 'signal'>, io: CliIo, json: boolean): Promise<number> {
   const interrupted = interruption({ once: true });
@@ -15,7 +15,8 @@ export async function watchLeader(path: string, options: Omit<ObserveLeaderOptio
       if (json) io.stdout.write(`${JSON.stringify(leader ? participantToJson(leader) : null)}\n`);
       else io.stdout.write(`${leader?.id ?? '-'}\n`);
     }
-    return EXIT.OK;
+    // Ended by Ctrl-C or SIGTERM: 128 + the signal.
+    return interrupted.exitCode();
   } finally {
     interrupted.dispose();
   }

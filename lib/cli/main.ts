@@ -2,8 +2,9 @@
 /** The `zk-election` command: a thin main(argv, io) -> exit code, one file per command. */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { completionCommand, COMPLETION_HELP } from './completion-command.js';
 import { demoCommand, DEMO_HELP } from './demo-command.js';
-import { exitCodeFor, reportError, EXIT, type CliIo } from './io.js';
+import { exitCodeFor, reportError, EXIT, UsageError, type CliIo } from './io.js';
 import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } from './participants-command.js';
 import { runCommand, RUN_HELP } from './run-command.js';
 import { serverCommand, SERVER_HELP } from './server-command.js';
@@ -20,8 +21,9 @@ Commands:
   step-down <path>            ask the leader to step down cleanly (--force: delete its node)
   demo                        start a local 3-node ensemble and a few participants, and narrate a failover
   server                      run a throwaway local ZooKeeper on 127.0.0.1:2181 until Ctrl-C
+  completion bash|zsh         print a shell completion script
 
-Global options:
+Global options (before or after the command):
   --connect S     ZooKeeper connection string host:port[,host:port...][/chroot]
                   (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS
@@ -34,6 +36,7 @@ Global options:
 
 Exit codes: 0 ok, 1 no leader (or failure), 2 bad usage, invalid input or missing permission
 (NO_AUTH), 3 ZooKeeper unreachable, 4 step-down: the participant did not step down in time.
+A command ended by Ctrl-C or SIGTERM cleans up, then exits 128 + the signal: 130 or 143.
 
 Examples:
   zk-election demo
@@ -48,6 +51,10 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<num
   'step-down': { run: stepDownCommand, help: STEP_DOWN_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   server: { run: serverCommand, help: SERVER_HELP },
+  completion: {
+    run: (argv, io) => completionCommand(argv, io, Object.fromEntries(Object.entries(COMMANDS).map(([name, command]) => [name, command.help]))),
+    help: COMPLETION_HELP,
+  },
 };
 
 export function version(): string {
@@ -56,7 +63,14 @@ export function version(): string {
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  let split: { name: string | undefined; rest: string[] };
+  try {
+    split = splitGlobalOptions(argv);
+  } catch (error) {
+    reportError(io, error, false);
+    return exitCodeFor(error);
+  }
+  const { name, rest } = split;
   if (name === '--version' || name === '-V') return void io.stdout.write(`${version()}\n`), EXIT.OK;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
@@ -73,9 +87,45 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     // Only our own flags: after `--` come the wrapped command's (`run ... -- grep -v x`).
     const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
-    reportError(io, error, own.includes('--verbose') || own.includes('-v'));
+    reportError(io, withHelpHint(error, name), own.includes('--verbose') || own.includes('-v'));
     return exitCodeFor(error);
   }
+}
+
+/** The global options that take a value; `-v`/`--verbose` is the one that does not. */
+const GLOBAL_VALUES = new Set(['--connect', '--auth', '--timeout']);
+
+/**
+ * Global options may come before the command (`zk-election --connect X participants /p`): they
+ * are moved behind it, where every command parses them (before any `--` of `run`).
+ */
+function splitGlobalOptions(argv: string[]): { name: string | undefined; rest: string[] } {
+  const globals: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const flag = arg.split('=')[0]!;
+    if (['--help', '-h', '--version', '-V'].includes(arg) || !arg.startsWith('-')) break;
+    if (flag === '--verbose' || flag === '-v') {
+      globals.push(arg);
+    } else if (GLOBAL_VALUES.has(flag)) {
+      globals.push(arg);
+      if (arg === flag) {
+        if (argv[i + 1] === undefined) throw new UsageError(`${flag} needs a value; see zk-election --help`);
+        globals.push(argv[(i += 1)]!);
+      }
+    } else {
+      throw new UsageError(`unknown option ${flag} before the command (global options: --connect, --auth, --timeout, --verbose); see zk-election --help`);
+    }
+  }
+  const name = argv[i];
+  return { name, rest: [...globals, ...argv.slice(i + 1)] };
+}
+
+/** A usage error without its own pointer to help gets one, to the command's help. */
+function withHelpHint(error: unknown, name: string): unknown {
+  if (!(error instanceof UsageError) || /usage:|--help/.test(error.message)) return error;
+  return new UsageError(`${error.message}; see zk-election ${name} --help`);
 }
 
 function isEntryPoint(): boolean {

@@ -7,11 +7,11 @@ import { isRetryable, isZkElectionError } from '../errors.js';
 import { participantToJson, readParticipants, type Participant } from '../observe/list-participants.js';
 import { Session, type SessionOptions } from '../session/session.js';
 import { participantsLine, participantsTable } from './format.js';
-import { EXIT, interruption, type CliIo } from './io.js';
+import { interruption, type CliIo } from './io.js';
 import type { ZkHandle } from '../zk/handle.js';
 
 export async function watchParticipants(path: string, options: SessionOptions, io: CliIo, json: boolean): Promise<number> {
-  const { signal: stop, dispose } = interruption({ once: true });
+  const { signal: stop, dispose, exitCode } = interruption({ once: true });
   let session: Session | undefined;
   try {
     session = await Session.connect({ ...options, signal: stop });
@@ -34,7 +34,8 @@ export async function watchParticipants(path: string, options: SessionOptions, i
     dispose();
     await session?.close();
   }
-  return EXIT.OK;
+  // Ended by Ctrl-C or SIGTERM: 128 + the signal, as every command that runs until interrupted.
+  return exitCode();
 }
 
 /** Lists with a child watch (or an exists watch while the path is absent); undefined after connection loss. */

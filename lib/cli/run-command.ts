@@ -18,10 +18,13 @@ import { canGuard } from './run/group-guard.js';
 import { monotonicNow } from '../util/clock.js';
 import type { Leadership, SuspendedPolicy } from '../election/leadership.js';
 import { listenOption, msOption, parse, requirePath, sessionOptions, type Parsed } from './args.js';
-import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
+import { cliLogger, EXIT, exitForSignal, UsageError, type CliIo } from './io.js';
 import { Confirmations } from './run/confirmations.js';
 import { LeasedCommand } from './run/leased-command.js';
 import { defaultLeaseMargin, planLease, type LeasePlan } from './run/lease-plan.js';
+import { HAND_ON_AFTER, RestartBackoff } from './run/restart-backoff.js';
+import { EventEmitter } from 'node:events';
+import { delay } from '../util/abort.js';
 
 export const RUN_HELP = `Usage: zk-election run <path> [options] -- <command> [args...]
 
@@ -33,9 +36,12 @@ The command's whole group is dead by the lease deadline (last contact with ZooKe
 timeout - lease margin), before any successor can start: when the lease is not renewed in time
 (disconnected, paused) the group gets SIGTERM --grace before the deadline and SIGKILL at it; a guard
 process kills the group at the deadline even if this process is frozen or killed. A disconnection
-that ends before SIGTERM is due costs nothing. When the command exits, run resigns and campaigns
-again (with --once: exits with its status). On SIGINT or SIGTERM it stops the command, resigns,
-closes its session and exits, so the next leader takes over at once. Asked to step down
+that ends before SIGTERM is due costs nothing. When the command exits, run starts it again in the
+same term: at once after a run of 10 s or more, else after --restart-delay, doubled for each quick
+exit in a row up to --restart-max-delay; after 5 quick exits in a row it hands the term on (resigns
+and campaigns again, so another candidate can try). With --once it exits with the command's status.
+On SIGINT or SIGTERM it stops the command, resigns, closes its session and exits 130 or 143, so
+the next leader takes over at once. Asked to step down
 (zk-election step-down), it stops the command, then gives up its node and campaigns again.
 
 Options:
@@ -56,6 +62,9 @@ Options:
   --prefer-after MS          how long a preferred participant waits before it takes over
                              (default 5000): one that keeps restarting never does
   --once                     run the command once, then exit with its status
+  --restart-delay MS         wait before restarting a command that exited within 10 s (default 1000),
+                             doubled for each such exit in a row
+  --restart-max-delay MS     the longest such wait (default 30000)
   --timeout MS               how long to try to reach ZooKeeper (default 10000)
   --log-format FORMAT        text (default) or json, one line per transition on stderr
   --metrics HOST:PORT        serve Prometheus metrics on http://HOST:PORT/metrics and a health
@@ -80,6 +89,8 @@ interface RunConfig {
    */
   plan: LeasePlan;
   once: boolean;
+  /** When the command is restarted after it exits, and when the term is handed on. */
+  backoff: RestartBackoff;
 }
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
@@ -97,6 +108,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     'suspended-policy': { type: 'string' },
     'log-format': { type: 'string' },
     metrics: { type: 'string' },
+    'restart-delay': { type: 'string' },
+    'restart-max-delay': { type: 'string' },
   });
   if (parsed.values.help) return void io.stdout.write(RUN_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election run <path> [options] -- <command> [args...]');
@@ -108,7 +121,17 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
   const metricsAt = listenOption(parsed, 'metrics');
   const plan = planLease(sessionTimeout, leaseMargin, grace);
-  const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), plan, once: Boolean(parsed.values.once) };
+  const restartDelay = msOption(parsed, 'restart-delay', 1000);
+  const restartMaxDelay = msOption(parsed, 'restart-max-delay', Math.max(30_000, restartDelay));
+  if (restartMaxDelay < restartDelay) throw new UsageError(`--restart-max-delay (${restartMaxDelay} ms) must be at least --restart-delay (${restartDelay} ms)`);
+  const config: RunConfig = {
+    path,
+    command,
+    suspendedPolicy: suspendedPolicyOption(parsed),
+    plan,
+    once: Boolean(parsed.values.once),
+    backoff: new RestartBackoff(restartDelay, restartMaxDelay),
+  };
   const log = cliLogger(io, format);
   if (plan.shortenedFrom !== undefined) {
     log.warn(`--grace ${plan.shortenedFrom} ms does not fit in the lease; using ${plan.grace} ms`, {
@@ -139,7 +162,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const metrics =
     metricsAt &&
     (await import('./run/metrics.js').then(({ serveMetrics, ListenError }) =>
-      serveMetrics(election, metricsAt, log).catch((error: unknown) => {
+      serveMetrics(election, metricsAt, log, { onRestart: (listener) => supervisor.on('restart', listener) }).catch((error: unknown) => {
         throw error instanceof ListenError ? new UsageError(error.message) : error;
       }),
     ));
@@ -172,9 +195,11 @@ function suspendedPolicyOption(parsed: Parsed): SuspendedPolicy {
 
 type Log = ReturnType<typeof cliLogger>;
 
-class Supervisor {
+class Supervisor extends EventEmitter<{ restart: [] }> {
   #command: LeasedCommand | undefined;
   #stopping = false;
+  /** Aborted on shutdown: ends a wait before a restart. */
+  readonly #shutdownSignal = new AbortController();
   /** The current term's renewals. */
   #confirmations: Confirmations | undefined;
   #done!: (code: number) => void;
@@ -183,11 +208,13 @@ class Supervisor {
     readonly election: Election,
     readonly config: RunConfig,
     readonly log: Log,
-  ) {}
+  ) {
+    super();
+  }
 
   async run(): Promise<number> {
     const finished = new Promise<number>((resolve) => (this.#done = resolve));
-    const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, EXIT.OK);
+    const onSignal = (signal: NodeJS.Signals): void => void this.#shutdown(`received ${signal}`, exitForSignal(signal));
     const onCrash = (): void => {
       // Last resort on an uncaught exception: no copy of the command may outlive us.
       this.#command?.kill('uncaught exception');
@@ -230,19 +257,37 @@ class Supervisor {
       await previous.stop('re-elected while the previous command still runs');
       if (this.#stopping || !leadership.isLeader) return;
     }
+    await this.#start(leadership);
+  }
+
+  /** Starts the command for `leadership`'s term, after the delay that its quick exits so far call for. */
+  async #start(leadership: Leadership): Promise<void> {
+    const { backoff } = this.config;
+    if (backoff.delayMs > 0) {
+      try {
+        await delay(backoff.delayMs, AbortSignal.any([leadership.signal, this.#shutdownSignal.signal]));
+      } catch {
+        return;
+      }
+    }
+    if (this.#stopping || !leadership.isLeader) return;
+    const restart = backoff.starting();
+    if (restart) this.emit('restart');
     const { plan } = this.config;
     const command = new LeasedCommand({ command: this.config.command, env: this.#commandEnv(leadership, plan), leadership, plan, log: this.log });
     this.#command = command;
-    this.log.info('elected; command started', {
+    this.log.info(restart ? 'command restarted' : 'elected; command started', {
       token: leadership.token.toString(),
       term: leadership.term,
       pid: command.pgid,
       leaseLeftMs: Math.round(command.deadline - monotonicNow()),
       graceMs: plan.grace,
+      restarts: backoff.restarts,
     });
     this.#confirmations = new Confirmations(leadership, plan.confirmEvery, () => command.renew());
     leadership.signal.addEventListener('abort', () => this.#onLost(leadership), { once: true });
-    void command.exited.then((code) => this.#onCommandExit(leadership, command, code));
+    const startedAt = monotonicNow();
+    void command.exited.then((code) => this.#onCommandExit(leadership, command, code, monotonicNow() - startedAt));
   }
 
   #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
@@ -283,22 +328,40 @@ class Supervisor {
     await command.stop(`term over (${reason})`);
   }
 
-  async #onCommandExit(leadership: Leadership, command: LeasedCommand, code: number): Promise<void> {
+  async #onCommandExit(leadership: Leadership, command: LeasedCommand, code: number, ranMs: number): Promise<void> {
     if (this.#stopping) return;
-    this.log.info('command exited', { code, token: leadership.token.toString() });
+    // Stopped by us (the term is over, the lease ran out): the next term starts it afresh.
+    const own = !command.signalled;
+    this.log.info('command exited', { code, ranMs: Math.round(ranMs), token: leadership.token.toString() });
     // Whatever it left running in its group must not outlive its term.
     await command.stop('the command exited; stopping what it left in its group');
     if (this.#command === command) this.#command = undefined;
     if (this.config.once) return this.#shutdown('--once: command finished', code);
-    if (leadership.isLeader) {
-      this.log.info('resigning; campaigning again');
+    if (!own) return this.config.backoff.stopped();
+    const plan = this.config.backoff.exited(ranMs, leadership);
+    if (!leadership.isLeader) return;
+    if (plan.handOn) {
+      this.log.warn(`the command exited ${HAND_ON_AFTER} times in a row soon after starting: handing the term on (resigning and campaigning again)`, {
+        code,
+        quickExits: plan.quickExits,
+        restarts: this.config.backoff.restarts,
+        nextDelayMs: plan.delayMs,
+      });
       await leadership.resign();
+      return;
     }
+    this.log.warn(plan.delayMs > 0 ? `the command exited soon after starting; restarting it in ${plan.delayMs} ms` : 'restarting the command', {
+      code,
+      quickExits: plan.quickExits,
+      restarts: this.config.backoff.restarts,
+    });
+    await this.#start(leadership);
   }
 
   async #shutdown(why: string, code: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#shutdownSignal.abort();
     this.log.info('shutting down', { why });
     const command = this.#command;
     await command?.stop(`shutting down (${why})`);

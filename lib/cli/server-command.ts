@@ -6,12 +6,13 @@
 import { onAbort } from '../util/abort.js';
 import { startZooKeeper } from '../testing/index.js';
 import { parse } from './args.js';
-import { EXIT, interruption, UsageError, type CliIo } from './io.js';
+import { EXIT, exitForSignal, interruption, UsageError, type CliIo } from './io.js';
 
 export const SERVER_HELP = `Usage: zk-election server [--port P] [--servers 1|3]
 
 Runs a local ZooKeeper on loopback in the foreground, for trying zk-election by hand,
-until Ctrl-C; then stops it and removes its data. Needs Java and ZooKeeper's jars
+until Ctrl-C (or SIGTERM, or until the process that started it exits); then stops it and
+removes its data. Killed outright (SIGKILL), it still takes the server and its data with it. Needs Java and ZooKeeper's jars
 (Debian's 'zookeeper' package, or $ZOOKEEPER_HOME; 'npm run ensure-zookeeper' installs them).
 Not for production: data lives in a temporary directory and is not fsynced.
 
@@ -25,6 +26,9 @@ Examples:
   zk-election server --servers 3
 `;
 
+/** How often the parent is looked at; orphaned, the server stops and exits as on a hang-up (129). */
+const PARENT_POLL_MS = 500;
+
 export async function serverCommand(argv: string[], io: CliIo): Promise<number> {
   const parsed = parse(argv, { port: { type: 'string' }, servers: { type: 'string' } });
   if (parsed.values.help) return void io.stdout.write(SERVER_HELP), EXIT.OK;
@@ -37,6 +41,11 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
 
   // Handlers stay on until the end, so a second Ctrl-C while stopping cannot cut the clean-up short.
   const stop = interruption({ once: false });
+  // A foreground server also ends with what started it: under `npx`, killing npm leaves us running
+  // with nobody to press Ctrl-C. There is no event for it: the parent pid changes (to init's).
+  const parent = process.ppid;
+  const orphaned = new AbortController();
+  const watchParent = setInterval(() => process.ppid !== parent && orphaned.abort(), PARENT_POLL_MS);
   // The JVM's handles are unref'd (a forgotten server must not hold a process open); this timer
   // keeps the process, and so the server, alive until it is stopped and cleaned up.
   const keepAlive = setInterval(() => {}, 1 << 30);
@@ -46,15 +55,18 @@ export async function serverCommand(argv: string[], io: CliIo): Promise<number> 
       io.stdout.write(`ZooKeeper (${servers === 1 ? 'standalone' : '3-node ensemble'}) serving at ${ensemble.connectString}\n`);
       if (ensemble.connectString !== '127.0.0.1:2181') io.stdout.write(`  export ZK_CONNECT=${ensemble.connectString}\n`);
       io.stdout.write(`  data in ${ensemble.baseDir}; Ctrl-C stops the server and removes it\n`);
-      await new Promise<void>((resolve) => onAbort(stop.signal, resolve));
+      await new Promise<void>((resolve) => (onAbort(stop.signal, resolve), onAbort(orphaned.signal, resolve)));
+      // Orphaned, our stdout may lead nowhere (a closed pipe): stop without a word.
+      if (orphaned.signal.aborted) return exitForSignal('SIGHUP');
       io.stdout.write('stopping ZooKeeper...\n');
     } finally {
       await ensemble.stop();
     }
     io.stdout.write('stopped; nothing left behind\n');
-    return EXIT.OK;
+    return stop.exitCode();
   } finally {
     clearInterval(keepAlive);
+    clearInterval(watchParent);
     stop.dispose();
   }
 }

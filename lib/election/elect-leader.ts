@@ -7,9 +7,9 @@ import { validateWaitOptions } from './election-options.js';
 
 export interface ElectLeaderOptions extends CandidateOptions {
   /** Withdraws the candidacy while waiting: our node is deleted and the promise rejects with code ABORTED. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** How long to wait for leadership, ms; then our node is deleted and it rejects with code TIMEOUT. @default Infinity */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 /**

@@ -14,55 +14,55 @@ export interface CandidateOptions {
    * on one session cost one connection; the shared session is never closed by us).
    * @default process.env.ZK_CONNECT, then '127.0.0.1:2181'
    */
-  connect?: string | Session;
+  connect?: string | Session | undefined;
   /** This participant's id, shown to operators. @default `${hostname}:${pid}:${random}` */
-  id?: string;
+  id?: string | undefined;
   /** JSON-serialisable metadata stored in the candidate node. */
   data?: unknown;
   /** Requested session timeout, ms (ignored with a shared Session). @default 10000 */
-  sessionTimeout?: number;
+  sessionTimeout?: number | undefined;
   /** Time to wait for a connection, ms. @default 10000 */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /** Credentials added to the session, e.g. `{ scheme: 'digest', credentials: 'user:secret' }`. */
-  auth?: AuthInfo | AuthInfo[];
+  auth?: AuthInfo | AuthInfo[] | undefined;
   /** ACL for the nodes we create (set right after creating them). @default world:anyone, all permissions */
-  acl?: Acl[];
+  acl?: Acl[] | undefined;
   /**
    * While disconnected: 'lease' keeps leadership until the local lease runs out and resumes it on
    * reconnection with the same session; 'strict' gives it up at the first disconnection.
    * @default 'lease'
    */
-  suspendedPolicy?: SuspendedPolicy;
+  suspendedPolicy?: SuspendedPolicy | undefined;
   /** Safety margin subtracted from the lease, ms. @default 10% of the negotiated session timeout */
-  leaseMargin?: number;
+  leaseMargin?: number | undefined;
   /** Resign and close sessions on SIGINT, SIGTERM and uncaught exceptions. @default false */
-  handleSignals?: boolean;
+  handleSignals?: boolean | undefined;
   /**
    * Backoff for one request retried through connection loss, on a session this candidate opens for
    * itself (a shared Session uses its own `retry`).
    * @default { retries: 10, minTimeout: 20, maxTimeout: 1000 }
    */
-  retry?: RetryPolicy;
+  retry?: RetryPolicy | undefined;
   /**
    * Backoff between start-overs: after the session expired, our node was deleted or the connection
    * stayed lost, the candidate rejoins with a fresh node.
    * @default { retries: Infinity, minTimeout: 50, maxTimeout: 2000 }
    */
-  rejoin?: RetryPolicy;
+  rejoin?: RetryPolicy | undefined;
   /**
    * How much this candidate is preferred as leader: a whole number from 0. Once it has waited
    * `preferAfter` ms, a candidate of a strictly higher priority than the leader takes leadership
    * over through a handoff (the highest priority first; among equals the one ahead in the queue).
    * Equal priorities never move leadership. Stored in the candidate's node. @default 0
    */
-  priority?: number;
+  priority?: number | undefined;
   /**
    * How long a preferred candidate waits before it takes leadership over, ms: a candidate that
    * restarts again and again never gets there. @default 5000
    */
-  preferAfter?: number;
+  preferAfter?: number | undefined;
   /** A winston logger (or anything with its five methods); the library is silent without one. */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 export const DEFAULT_PREFER_AFTER = 5000;
@@ -133,13 +133,13 @@ export function validateWaitOptions(options: { signal?: unknown; timeout?: unkno
 
 export interface ElectionOptions extends CandidateOptions {
   /** Rejoin after a lost term, an expired session or a deleted node. @default true */
-  requeue?: boolean;
+  requeue?: boolean | undefined;
   /**
    * Called when a term ends for any reason but resign() or close() (lost, step-down), before our
    * node is released: while it runs nobody else can be elected, so stop your work here and the
    * next leader starts only after it has stopped. Keep it bounded; errors are emitted as `error`.
    */
-  drain?: (leadership: Leadership) => Promise<void> | void;
+  drain?: ((leadership: Leadership) => Promise<void> | void) | undefined;
 }
 
 export interface ValidatedElectionOptions extends ValidatedCandidateOptions {

@@ -186,12 +186,14 @@ export class Leadership {
   #sessionChanged(state: SessionState): TermChange {
     if (!this.isLeader) return undefined;
     const { session, epoch, suspendedPolicy, logger } = this.#init;
-    if (!session.isCurrent(epoch) || state === 'expired') {
-      this.#end('session-expired', 'the session that claimed leadership is gone');
-      return 'ended';
-    }
+    // Closed first: a closed session is no longer current either, but it was closed on purpose
+    // (close(), the exit hook on SIGTERM), which is not an expiry.
     if (state === 'closed') {
       this.#end('closed');
+      return 'ended';
+    }
+    if (!session.isCurrent(epoch) || state === 'expired') {
+      this.#end('session-expired', 'the session that claimed leadership is gone');
       return 'ended';
     }
     if (state === 'suspended') {

@@ -9,7 +9,7 @@ export interface RunAsLeaderOptions extends Omit<ElectionOptions, 'requeue'> {
    * Stops campaigning. If the task is running, its `leadership.signal` aborts (reason `closed`) and
    * our node is deleted at once; once the task settles the promise rejects with code ABORTED.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface Participant {
 /** Reads are pipelined in batches of this size: enough to fill the pipe, bounded in memory. */
 const READ_BATCH = 1000;
 
-type ReadOptions = Omit<SessionOptions, 'connect'> & { connect?: string | Session };
+type ReadOptions = Omit<SessionOptions, 'connect'> & { connect?: string | Session | undefined };
 
 /** Participants sorted by sequence; the first is the leader. An absent path gives []. */
 export function listParticipants(path: string, options: ReadOptions = {}): Promise<Participant[]> {

@@ -25,15 +25,15 @@ import type { Watcher, ZkHandle } from '../zk/handle.js';
 
 export interface ObserveLeaderOptions {
   /** `host:port,...[/chroot]`, or a Session to share. @default process.env.ZK_CONNECT, then '127.0.0.1:2181' */
-  connect?: string | Session;
+  connect?: string | Session | undefined;
   /** Ends the iteration (it returns; the session it opened is closed). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** ms to wait for a connection, for a session of its own. @default 10000 */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /** ms, for a session of its own. @default 10000 */
-  sessionTimeout?: number;
-  auth?: AuthInfo | AuthInfo[];
-  logger?: Logger;
+  sessionTimeout?: number | undefined;
+  auth?: AuthInfo | AuthInfo[] | undefined;
+  logger?: Logger | undefined;
 }
 
 /** The leader of the election at `path` now, then once per change: a Participant, or undefined when nobody leads. */

@@ -8,11 +8,11 @@
  * session, then tells it. `to` hands leadership to a named participant (handoff.ts).
  */
 import { abortReason, combineSignals } from '../util/abort.js';
-import { HandoffError, InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
+import { HandoffError, InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
 import { readParticipants, type Participant } from './list-participants.js';
-import { defaultConnectString, type Session } from '../session/session.js';
+import type { Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { requeueBehind, writeRequest } from './handoff.js';
@@ -21,7 +21,7 @@ import type { ZkHandle } from '../zk/handle.js';
 
 export interface StepDownOptions {
   /** Only this participant, and only if it leads (NOT_LEADER otherwise). @default the leader */
-  id?: string;
+  id?: string | undefined;
   /**
    * Hand leadership to the participant with this id: when the promise resolves it leads, and
    * nobody else led in between; the others keep their relative order behind it. Already the
@@ -29,16 +29,16 @@ export interface StepDownOptions {
    * once another participant leads (a normal succession); the leader leaves on its own before it
    * is asked: HANDOFF_INTERRUPTED.
    */
-  to?: string;
-  connect?: string | Session;
-  signal?: AbortSignal;
+  to?: string | undefined;
+  connect?: string | Session | undefined;
+  signal?: AbortSignal | undefined;
   /** ms to wait for another leader; then it rejects with TIMEOUT. @default 30000 */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Who asks, recorded in the request. @default user@host */
-  by?: string;
-  connectTimeout?: number;
-  auth?: AuthInfo | AuthInfo[];
-  logger?: Logger;
+  by?: string | undefined;
+  connectTimeout?: number | undefined;
+  auth?: AuthInfo | AuthInfo[] | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface StepDownResult {
@@ -66,10 +66,11 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   if (options.to !== undefined && (typeof options.to !== 'string' || options.to === '')) throw new InvalidArgumentError('Expected `to` to be a non-empty participant id');
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
-  const { session, owned } = await resolveSession(options.connect, { ...options, signal }).catch((error: unknown) => {
-    // The time ran out before ZooKeeper answered at all: that is an unreachable ensemble, not a
-    // leader that would not step down (the caller's advice differs: check the ensemble, not --force).
-    if (signal.aborted && !options.signal?.aborted) throw new UnreachableError(typeof options.connect === 'string' ? options.connect : defaultConnectString(), timeout, { cause: error });
+  // Reaching ZooKeeper is bounded by its own timeout, at most `timeout`: an unreachable ensemble
+  // is UNREACHABLE with its cause (a name that does not resolve), not a leader that would not step
+  // down (the advice differs: check the ensemble, not --force).
+  const { session, owned } = await resolveSession(options.connect, { ...options, connectTimeout: Math.min(options.connectTimeout ?? timeout, timeout) }).catch((error: unknown) => {
+    dispose();
     throw error;
   });
   try {

@@ -27,7 +27,7 @@ export interface SpawnCleanOptions extends SpawnOptions {
    * A signal the child gets from the kernel the moment this process dies, even by SIGKILL, where
    * the platform allows (Linux with util-linux's setpriv); see {@link canTieToParent}.
    */
-  dieWithParent?: NodeJS.Signals;
+  dieWithParent?: NodeJS.Signals | undefined;
 }
 
 /** Whether `dieWithParent` takes effect here. */
@@ -45,7 +45,9 @@ export function spawnClean(file: string, args: readonly string[], options: Spawn
   // setpriv runs after bash has closed the descriptors and execs the command in the same process,
   // whose parent is still us: the pid we hold is the command's, and the death signal is ours.
   const command = dieWithParent && SETPRIV ? [SETPRIV, '--pdeathsig', dieWithParent.replace(/^SIG/, ''), '--', file, ...args] : [file, ...args];
-  return spawn(BASH, ['-c', CLOSE_INHERITED, 'spawn-clean', String(keep), ...command], spawnOptions);
+  // --norc: Debian's bash reads ~/.bashrc when its stdin is a socket (as for sshd), which a pipe from
+  // Node is; no user's startup file belongs in between.
+  return spawn(BASH, ['--norc', '-c', CLOSE_INHERITED, 'spawn-clean', String(keep), ...command], spawnOptions);
 }
 
 /**
@@ -64,15 +66,15 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 
 export interface StopProcessOptions {
   /** The polite signal. @default 'SIGTERM' */
-  signal?: NodeJS.Signals;
+  signal?: NodeJS.Signals | undefined;
   /** How long the process may take to exit before SIGKILL, ms; 0 sends SIGKILL at once. */
   graceMs: number;
   /** Signal its process group as well (a detached child leads one): what it started stops too. */
-  group?: boolean;
+  group?: boolean | undefined;
   /** Send SIGCONT after the polite signal: a stopped process acts on it only once it runs. */
-  resume?: boolean;
+  resume?: boolean | undefined;
   /** How long to wait for the exit after SIGKILL, ms. @default 10000 */
-  killWaitMs?: number;
+  killWaitMs?: number | undefined;
 }
 
 /**

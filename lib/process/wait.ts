@@ -8,9 +8,9 @@ export interface PollOptions {
   /** Give up after this long, ms. */
   timeoutMs: number;
   /** Time between two looks, ms. @default 50 */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** Stops polling at once; the call then resolves false. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**

@@ -26,13 +26,13 @@ import type { ZkHandle } from '../zk/handle.js';
  */
 export interface RetryPolicy {
   /** Attempts after the first. @default 10 for `retry`; Infinity for `rejoin` */
-  retries?: number;
+  retries?: number | undefined;
   /** First delay, ms. @default 20 for `retry`; 50 for `rejoin` */
-  minTimeout?: number;
+  minTimeout?: number | undefined;
   /** Largest delay, ms. @default 1000 for `retry`; 2000 for `rejoin` */
-  maxTimeout?: number;
+  maxTimeout?: number | undefined;
   /** Total time budget in ms. @default Infinity */
-  maxRetryTime?: number;
+  maxRetryTime?: number | undefined;
 }
 
 /** A policy with every field decided: what a loop runs on. */
@@ -77,7 +77,7 @@ export interface RetryOptions extends Required<Omit<RetryPolicy, 'maxRetryTime'>
   /** Which failures get another attempt; everything else ends it at once. */
   retryIf: (error: unknown) => boolean;
   /** Runs after a failure that will be retried, before the delay (to tidy up for the next attempt). */
-  beforeRetry?: (error: unknown) => void | Promise<void>;
+  beforeRetry?: ((error: unknown) => void | Promise<void>) | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  * before it connects (the binding's spin guard) is replaced with backoff within `connectTimeout`.
  */
 import type { Clock } from '../util/clock.js';
-import { ClosedError, errorForReturnCode, SessionTimeoutError, UnreachableError } from '../errors.js';
+import { ClosedError, errorForReturnCode, HostNotFoundError, SessionTimeoutError, UnreachableError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { OPEN_RETRY, retry } from './retry.js';
 import type { AuthInfo } from './session-options.js';
@@ -17,19 +17,24 @@ export interface OpenSessionOptions extends Omit<OpenHandleOptions, 'timeoutMs'>
   isClosed(): boolean;
 }
 
-/** Opens a session: handles are replaced while they die before connecting, within `connectTimeout`. */
+/**
+ * Opens a session: handles are replaced while they die before connecting, or while no host of the
+ * connection string resolves (DNS may not be ready yet), within `connectTimeout`; then UNREACHABLE,
+ * with the last failure as its cause.
+ */
 export async function openSession(options: OpenSessionOptions): Promise<ZkHandle> {
   const deadline = performance.now() + options.connectTimeout;
+  const worthAnother = (error: unknown): boolean => (error instanceof ClosedError || error instanceof HostNotFoundError) && !options.isClosed();
   try {
     return await retry('open session', () => openHandle({ ...options, timeoutMs: Math.max(1, deadline - performance.now()) }), {
       ...OPEN_RETRY,
       maxRetryTime: options.connectTimeout,
       signal: options.closing,
       logger: options.logger,
-      retryIf: (error) => error instanceof ClosedError && !options.isClosed(),
+      retryIf: worthAnother,
     });
   } catch (error) {
-    throw error instanceof ClosedError && !options.isClosed() ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+    throw worthAnother(error) ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
   }
 }
 
@@ -84,9 +89,9 @@ function waitConnected(handle: ZkHandle, options: OpenHandleOptions): Promise<vo
       reject(code === AUTH_FAILED_STATE ? errorForReturnCode(-115) : new ClosedError('session'));
     };
     const onClose = (): void => (cleanup(), reject(new ClosedError('session')));
-    // A real timer, not the session's clock: this bounds a wait for the network.
+    // A real timer, not the session's clock: this bounds a wait for the network. Ref'd: someone
+    // awaits it, and a handle that never connects may hold nothing else on the event loop.
     const timer = setTimeout(() => (cleanup(), reject(new UnreachableError(connect, connectTimeout))), timeoutMs);
-    timer.unref?.();
     handle.on('connected', onConnected);
     handle.on('closed', onClosed);
     closing.addEventListener('abort', onClose, { once: true });

@@ -12,25 +12,25 @@ export interface AuthInfo {
 
 export interface SessionOptions {
   /** `host:port,...[/chroot]`. @default process.env.ZK_CONNECT, then '127.0.0.1:2181' */
-  connect?: string;
+  connect?: string | undefined;
   /** Requested session timeout in ms; the server may only grant a value in its [min, max]. @default 10000 */
-  sessionTimeout?: number;
+  sessionTimeout?: number | undefined;
   /** How long to wait for the first connection, ms. @default 10000 */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /** Credentials added to every new session before it is used. */
-  auth?: AuthInfo | AuthInfo[];
+  auth?: AuthInfo | AuthInfo[] | undefined;
   /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
-  strictSessionTimeout?: boolean;
+  strictSessionTimeout?: boolean | undefined;
   /**
    * Backoff for an operation retried through connection loss (while its ZooKeeper session lives).
    * Fields left out keep their defaults (see RetryPolicy).
    * @default { retries: 10, minTimeout: 20, maxTimeout: 1000, maxRetryTime: Infinity }
    */
-  retry?: RetryPolicy;
-  logger?: Logger;
-  signal?: AbortSignal;
+  retry?: RetryPolicy | undefined;
+  logger?: Logger | undefined;
+  signal?: AbortSignal | undefined;
   /** How handles are made. @default the native client; zk-election/testing's MemoryZooKeeper gives another */
-  transport?: Transport;
+  transport?: Transport | undefined;
   /** The monotonic clock of leases and term timers. @default the system's (performance.now) */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }

@@ -14,29 +14,29 @@ import { deadlineIn, remaining, sleep } from '../process/wait.js';
 
 export interface StartZooKeeperOptions {
   /** How many servers: a standalone server or a three-member ensemble. @default 1 */
-  servers?: 1 | 3;
+  servers?: 1 | 3 | undefined;
   /** Milliseconds per tick; session and sync limits are counted in ticks. @default 200 */
-  tickTime?: number;
+  tickTime?: number | undefined;
   /** The smallest session timeout the servers grant. @default 2 * tickTime */
-  minSessionTimeout?: number;
+  minSessionTimeout?: number | undefined;
   /** The largest session timeout the servers grant. @default 20000 */
-  maxSessionTimeout?: number;
+  maxSessionTimeout?: number | undefined;
   /** Where configs, data and logs go. @default a fresh directory made by mkdtemp under os.tmpdir() */
-  baseDir?: string;
+  baseDir?: string | undefined;
   /** How long to wait until every server serves (a restart through LocalServer.start() too). @default 30000 */
-  startTimeoutMs?: number;
+  startTimeoutMs?: number | undefined;
   /** Receives debug lines about the JVMs; nothing is printed without it. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** A fixed client port for a standalone server (`zk-election server`); free ports otherwise. */
-  clientPort?: number;
+  clientPort?: number | undefined;
   /** Gives up the start: the JVMs started so far are killed, baseDir removed, and the call rejects with code ABORTED. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Java system properties of every server JVM, for settings zoo.cfg cannot carry; for example
    * `{ 'znode.container.checkIntervalMs': '500' }` makes the server delete empty container nodes
    * within half a second instead of a minute.
    */
-  systemProperties?: Record<string, string>;
+  systemProperties?: Record<string, string> | undefined;
 }
 
 export interface LocalEnsemble {

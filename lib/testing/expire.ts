@@ -14,9 +14,9 @@ import { ServerTimeoutError, TestingError } from './testing-errors.js';
 
 export interface ExpireSessionOptions {
   /** Where to attach the twin. @default the session's own connection string */
-  connect?: string;
+  connect?: string | undefined;
   /** Tries before giving up. @default 5 */
-  attempts?: number;
+  attempts?: number | undefined;
 }
 
 /** Expires `session` on the server; resolves once `session.state` is 'expired'. */

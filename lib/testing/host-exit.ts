@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import vm from 'node:vm';
+import { startWatchdog, type Watchdog } from '../process/watchdog.js';
 
 /**
  * The last line of defence against orphaned servers: when the host process exits, every pid
  * registered here gets SIGKILL and every registered directory is removed. An 'exit' listener
- * may only do synchronous work; `process.kill` and `fs.rmSync` are.
+ * may only do synchronous work; `process.kill` and `fs.rmSync` are. A process killed with SIGKILL
+ * runs no listener: the exit watchdog (lib/process/watchdog.ts), told of the same pids and
+ * directories, does the same from outside.
  *
  * Two details make this hold in a test runner too. Jest gives each test file a copy of
  * `process` whose 'exit' event never fires, so the listener goes on the host's own process
@@ -18,9 +21,11 @@ const REGISTRY = Symbol.for('zk-election.cleanup-on-exit');
 interface Registry {
   pids: Set<number>;
   dirs: Set<string>;
+  /** For a death no 'exit' listener sees (SIGKILL): started on first use; undefined where none can run. */
+  watchdog: Watchdog | undefined;
 }
 
-type HostProcess = NodeJS.Process & { [REGISTRY]?: Registry };
+type HostProcess = NodeJS.Process & { [REGISTRY]?: Registry | undefined };
 
 function hostProcess(): HostProcess {
   try {
@@ -36,7 +41,7 @@ function registry(): Registry {
   const host = hostProcess();
   let found = host[REGISTRY];
   if (!found) {
-    const created: Registry = { pids: new Set(), dirs: new Set() };
+    const created: Registry = { pids: new Set(), dirs: new Set(), watchdog: startWatchdog() };
     host[REGISTRY] = created;
     host.on('exit', () => cleanUpNow(host, created));
     found = created;
@@ -65,18 +70,22 @@ function cleanUpNow(host: NodeJS.Process, { pids, dirs }: Registry): void {
 
 /** Registers `pid` to be SIGKILLed if the host process exits first; call the result once it has exited. */
 export function killOnExit(pid: number): () => void {
-  const { pids } = registry();
+  const { pids, watchdog } = registry();
   pids.add(pid);
+  const forget = watchdog?.killOnDeath(pid);
   return () => {
     pids.delete(pid);
+    forget?.();
   };
 }
 
 /** Registers a directory to be removed if the host process exits first; call the result once it is gone. */
 export function removeOnExit(dir: string): () => void {
-  const { dirs } = registry();
+  const { dirs, watchdog } = registry();
   dirs.add(dir);
+  const forget = watchdog?.removeOnDeath(dir);
   return () => {
     dirs.delete(dir);
+    forget?.();
   };
 }

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `zk-election/testing`: the kit for testing services built on zk-election, as curator-test and
  * kazoo.testing are for theirs. Real ZooKeeper servers (a standalone server or a 3-node ensemble)

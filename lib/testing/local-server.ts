@@ -39,7 +39,7 @@ export interface LocalServer {
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
-  error?: Error;
+  error?: Error | undefined;
 }
 
 /** How to launch the JVM; shared by every member. */
@@ -104,7 +104,9 @@ export class ServerProcess implements LocalServer {
     let child: ChildProcess;
     try {
       // A server (re)started while this process has sessions open must not inherit their sockets.
-      child = spawnClean(java, args, { stdio: ['ignore', log, log], detached: false });
+      // The kernel kills it the moment this process dies, even by SIGKILL (where setpriv exists; the
+      // exit watchdog of lib/testing/host-exit.ts kills it elsewhere, and removes its data).
+      child = spawnClean(java, args, { stdio: ['ignore', log, log], detached: false, dieWithParent: 'SIGKILL' });
     } finally {
       // The child holds its own copy of the descriptor.
       fs.closeSync(log);

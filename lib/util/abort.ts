@@ -65,8 +65,8 @@ export function combineSignals(signals: Array<AbortSignal | undefined>, timeoutM
   let timer: NodeJS.Timeout | undefined;
   if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
     const controller = new AbortController();
+    // Ref'd: a caller awaits this deadline (electLeader's `timeout`); dispose() clears it.
     timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMessage ?? `timed out after ${timeoutMs} ms`)), timeoutMs);
-    timer.unref?.();
     list.push(controller.signal);
   }
   const signal = list.length === 1 ? list[0]! : AbortSignal.any(list);

@@ -57,7 +57,7 @@ export interface HandleOptions {
   /** Requested session timeout, ms. */
   sessionTimeout: number;
   /** Attach to an existing session (a test's way to force expiry). */
-  session?: { id: string; password: string };
+  session?: { id: string; password: string } | undefined;
   /** The clock `lastContact` is measured on. */
   clock: Clock;
 }

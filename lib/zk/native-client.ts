@@ -14,7 +14,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
-import { ClosedError, errorForReturnCode, InvalidConnectStringError, isZkElectionError } from '../errors.js';
+import { ClosedError, errorForReturnCode, HostNotFoundError, InvalidConnectStringError, isZkElectionError } from '../errors.js';
+import { parseConnectString } from '../util/validate.js';
 import { buryOldSession, rawOps } from './native-quirks.js';
 import { registeredKind, WatchTable } from './watch-table.js';
 import {
@@ -139,6 +140,12 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     } catch (error) {
       this.#closed = true;
       throw new InvalidConnectStringError(options.connect, (error as Error).message);
+    }
+    // zookeeper_init() gave no handle (state 0), which it does when not one host resolves; the
+    // binding drops that error, and the handle would then wait forever without a word or an event.
+    if (this.#native.state === 0) {
+      this.#closed = true;
+      throw new HostNotFoundError(parseConnectString(options.connect).hosts.map(({ host }) => host));
     }
   }
 

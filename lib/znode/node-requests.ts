@@ -19,9 +19,9 @@ export interface NodeRequest {
   /** ISO time of the request. */
   requestedAt: string;
   /** Who asked (free text: user@host, a tool's name). */
-  by?: string;
+  by?: string | undefined;
   /** The participant a handoff hands to (informative). */
-  to?: string;
+  to?: string | undefined;
 }
 
 /** Longest `by` / `to` kept in a request: free text, and node data is bounded. */

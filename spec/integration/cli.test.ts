@@ -114,7 +114,8 @@ test('run keeps exactly one copy of the command alive across a leader kill, with
   expect(BigInt(field(takeover, 'token'))).toBeGreaterThan(BigInt(field(started, 'token')));
   const secondJob = Number(field(takeover, 'pid'));
   const stopped = await second.stop('SIGTERM', 10_000);
-  expect(stopped.code).toBe(0);
+  // Ended by SIGTERM after its clean-up: 128 + 15, as every command that runs until interrupted.
+  expect(stopped.code).toBe(143);
   expect(isAlive(secondJob)).toBe(false);
   expect(await listParticipants(path, { connect: zk.connectString })).toEqual([]);
 });
@@ -129,7 +130,7 @@ test('run stops the whole process group of its command, not just the command', a
   expect([isAlive(grandchild!), isAlive(shell!)]).toEqual([true, true]);
   const guard = guardOf(sidecar.pid);
   if (guard === undefined) throw new Error('run started no group guard');
-  expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(0);
+  expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(143);
   expect(isAlive(grandchild!)).toBe(false);
   // The guard was dismissed once the group was gone, not left waiting for a reused group id.
   await waitFor(() => !isAlive(guard), { timeoutMs: 5000, message: 'the group guard to exit' });
@@ -160,7 +161,7 @@ test('participants --watch prints one line per change when stdout is not a tty',
   await watcher.waitForLine(/participants=2 first\* second$/, 15_000);
   await a!.close();
   await watcher.waitForLine(/leader=second token=\d+ participants=1 second\*/, 15_000);
-  expect((await watcher.stop('SIGINT', 10_000)).code).toBe(0);
+  expect((await watcher.stop('SIGINT', 10_000)).code).toBe(130);
 });
 
 test('server runs a local ZooKeeper on the given port until SIGINT, then removes everything; a taken port is exit 2', async () => {
@@ -178,7 +179,7 @@ test('server runs a local ZooKeeper on the given port until SIGINT, then removes
   expect(taken.stderr).toMatch(/port \d+ is already in use/);
 
   server.child.kill('SIGINT');
-  expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+  expect(await server.waitForExit(30_000)).toEqual({ code: 130, signal: null });
   expect(server.lines.at(-1)).toBe('stopped; nothing left behind');
   expect(existsSync(dataDir)).toBe(false);
 }, 90_000);
@@ -235,7 +236,7 @@ describe('--auth SCHEME:CREDENTIALS and $ZK_AUTH against a digest-protected elec
 
     await library.close();
     await sidecar.waitForLine(/^JOB auth=none$/, 15_000);
-    expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(0);
+    expect((await sidecar.stop('SIGTERM', 10_000)).code).toBe(143);
     neverShowsSecret(denied, listed, fromEnv, wrong, sidecar);
   });
 

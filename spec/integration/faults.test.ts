@@ -59,9 +59,14 @@ test('with handleSignals, SIGTERM resigns: the successor leads long before the s
   await leader.waitForLine(/"event":"elected"/, 10_000);
   const successor = await election(path, 'successor');
   const exit = await leader.stop('SIGTERM', 10_000);
-  expect(exit.signal).toBe('SIGTERM');
+  // The hook re-raises the signal: a shell sees 128 + 15.
+  expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
   // 20 s session: only a resignation can hand over within the 10 s we allow.
   await successor.waitForLeadership(within(10_000));
+  // The term ended as the failure table says: closed on purpose, not an alarming expiry.
+  await leader.waitForClose(10_000);
+  const lost = leader.lines.map((line) => JSON.parse(line) as { event: string; reason?: string }).find((e) => e.event === 'lost');
+  expect(lost?.reason).toMatch(/^(resigned|closed)$/);
 });
 
 test('after the event loop stalls past the lease, isValid() is false at once, before any event says so', async () => {

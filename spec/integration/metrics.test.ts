@@ -123,7 +123,7 @@ test('/metrics of a leader and of its followers, /healthz 200 for both; position
 
   // Failover: beta leads. gamma's predecessor (beta) did not change, so no event told it that it
   // moved up: only the listing at scrape time does.
-  expect((await alpha.proc.stop('SIGTERM', 15_000)).code).toBe(0);
+  expect((await alpha.proc.stop('SIGTERM', 15_000)).code).toBe(143);
   const betaToken = /token=(\d+)/.exec(await beta.proc.waitForLine(/^JOB id=beta token=\d+$/, 20_000))![1]!;
   await waitForRole(beta, 'leader');
   expect(election((await scrape(beta.base)).samples)).toMatchObject({ isLeader: 1, transitions: 1, position: 0, session: 'connected' });

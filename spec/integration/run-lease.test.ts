@@ -182,7 +182,7 @@ test('--grace longer than the lease is shortened to what fits, warned once; the 
 
   // A second term of the same run: still the one warning.
   const from = long.lines.length;
-  expect((await other.stop('SIGTERM', WAIT_MS)).code).toBe(0);
+  expect((await other.stop('SIGTERM', WAIT_MS)).code).toBe(143);
   expect(jobRuns(successor)).toBe(false);
   await nextJob(long, from, WAIT_MS);
   await commandStarted(long, 2);

@@ -170,6 +170,22 @@ describe('declarations', () => {
     expect(sorted(values)).toEqual(sorted(entry.values));
   });
 
+  test.each(Object.keys(ENTRIES) as Array<keyof typeof ENTRIES>)('%s: every optional property of an exported type also takes undefined (exactOptionalPropertyTypes)', (name) => {
+    // `connect: process.env.ZK_CONNECT` must compile for a consumer with exactOptionalPropertyTypes.
+    const missing: string[] = [];
+    for (const [exported, symbol] of exportsOf(name)) {
+      if (!(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias))) continue;
+      for (const property of checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))) {
+        const declaration = property.valueDeclaration;
+        if (!declaration || !ts.isPropertySignature(declaration) || !declaration.questionToken || !declaration.type) continue;
+        const type = declaration.type;
+        const takesUndefined = ts.isUnionTypeNode(type) && type.types.some((t) => t.kind === ts.SyntaxKind.UndefinedKeyword);
+        if (!takesUndefined && type.kind !== ts.SyntaxKind.UnknownKeyword) missing.push(`${exported}.${property.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   test.each(Object.keys(MEMBERS))('%s declares exactly its public members', (className) => {
     const { entry, members } = MEMBERS[className]!;
     const declaration = exportsOf(entry).get(className)?.valueDeclaration;

@@ -103,7 +103,7 @@ function toGuardClock(at: number): number {
 /** A guard, running, not yet watching a group; undefined where {@link canGuard} is false. */
 export function openGroupGuard(): GroupGuard | undefined {
   if (!canGuard) return undefined;
-  const guard: ChildProcess = spawnClean(BASH, ['-c', GUARD, 'zk-election-guard'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const guard: ChildProcess = spawnClean(BASH, ['--norc', '-c', GUARD, 'zk-election-guard'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   let dismissed = false;
   const gone = new Promise<{ fired: boolean }>((resolve) => {
     // A guard that failed to start counts as fired: the command must not run unguarded. (`on`, not

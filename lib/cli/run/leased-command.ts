@@ -82,6 +82,11 @@ export class LeasedCommand {
     this.#schedule();
   }
 
+  /** True once we have signalled the group (a stop, the lease running out): an exit after that is not the command's own. */
+  get signalled(): boolean {
+    return this.#phase !== 'running';
+  }
+
   /** Last contact + T - M, as renewed so far. */
   get deadline(): number {
     return this.#deadline;

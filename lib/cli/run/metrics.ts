@@ -32,10 +32,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** What `run` reports of its command besides the election: each restart after the command exited. */
+export interface CommandEvents {
+  onRestart(listener: () => void): void;
+}
+
 /** Listens on `address` (ListenError when it cannot) and serves `election`'s metrics. */
-export async function serveMetrics(election: Election, address: ListenAddress, log: Log): Promise<MetricsServer> {
+export async function serveMetrics(election: Election, address: ListenAddress, log: Log, command?: CommandEvents): Promise<MetricsServer> {
   const status = new RunStatus(election);
   const register = registry(election, status);
+  const restarts = new Counter({
+    name: 'zk_election_command_restarts_total',
+    help: 'Starts of the command after it exited by itself (quick exits wait a growing delay first; see --restart-delay).',
+    registers: [register],
+  });
+  command?.onRestart(() => restarts.inc());
   const server = createServer((request, response) => void respond(request, response, register, status, log));
   await listen(server, address);
   // The election and the command keep `run` alive; a scraper's connection must not.

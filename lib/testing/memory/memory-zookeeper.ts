@@ -22,11 +22,11 @@ import { RcError, Tree } from './memory-tree.js';
 
 export interface MemoryZooKeeperOptions {
   /** Deliver on its own (true), or only when a test calls `step()` (false). @default true */
-  autoStep?: boolean;
+  autoStep?: boolean | undefined;
   /** The smallest session timeout granted, ms. @default 400 */
-  minSessionTimeout?: number;
+  minSessionTimeout?: number | undefined;
   /** The largest session timeout granted, ms. @default 60000 */
-  maxSessionTimeout?: number;
+  maxSessionTimeout?: number | undefined;
 }
 
 /** A session to act on: a Session of this server, or a session id. */
