@@ -190,6 +190,13 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
    * one whoever can create can delete any node, which no recipe survives. Everywhere else (a
    * predecessor further from the front, its data changed, a reconnection) we list again.
    *
+   * A term's lease counts from the latest request the server answered, and a notification is not
+   * one (the server may be about to expire a session it still notifies). So while first in line a
+   * candidacy holds its session's keep-alive, as a leader does (one read per third of the session
+   * timeout, shared by everything on the session), and takes the shortcut only while that evidence
+   * is fresh (under half the session timeout old): the term then starts with at least half its
+   * lease ahead, never with one a long wait has used up.
+   *
    * Rejects with CANDIDATE_GONE once our node is gone, SESSION_EXPIRED once its session is, or the
    * abort reason.
    */
@@ -210,6 +217,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
         if (!this.#session.isCurrent(this.epoch)) this.#wake?.('session');
       };
       this.#session.on('state', onSession);
+      const releaseKeepAlive = firstInLine ? this.#session.keepAlive(this.epoch) : undefined;
       try {
         const predecessor = standing.predecessor.name;
         const data = await this.#watchPredecessor(predecessor, signal);
@@ -225,6 +233,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       } finally {
         this.#wake = undefined;
         this.#session.off('state', onSession);
+        releaseKeepAlive?.();
         // Our watch on the predecessor must not keep this candidacy reachable from the handle
         // after the wait (a long-lived leader ahead of a closed candidate: issue 20).
         this.#predecessorWatch?.handle.unwatch?.(this.#predecessorWatch.watcher);
@@ -263,9 +272,11 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     });
   }
 
-  /** The one-notification shortcut's conditions on our own node (see untilLowest). */
+  /** The one-notification shortcut's conditions: our own node, and fresh evidence of contact (see untilLowest). */
   #mayLeadUnlisted(): boolean {
-    return this.isPlaced && this.#ownWatchArmed && !this.#requeueing;
+    const session = this.#session;
+    const contactAge = session.clock.now() - session.lastContact(this.epoch);
+    return this.isPlaced && this.#ownWatchArmed && !this.#requeueing && contactAge < session.negotiatedTimeout / 2;
   }
 
   /**

@@ -129,3 +129,22 @@ test('foreign children and a protected-create recovery do not defeat the argumen
   const closing = track('operator close', operator.close());
   await runUntil(world, () => closing.settled);
 });
+
+test('first in line for longer than the session timeout: the term it begins on one notification has a fresh lease', async () => {
+  const leader = await join('L', 'leading');
+  const next = await join('N', 'waiting');
+  // A long wait: the clock moves on by three session timeouts, a keep-alive tick at a time.
+  for (let waited = 0; waited < 3 * 4000; waited += 200) {
+    world.clock.advance(200);
+    await world.memory.settle({ maxSteps: 100 });
+  }
+  expect(leader.election.leadership?.isValid()).toBe(true);
+  const before = listings(next);
+  const resigned = track('resign', leader.election.leadership!.resign());
+  await runUntil(world, () => resigned.settled && next.election.state === 'leading');
+  expect(listings(next) - before).toBe(0);
+  const term = next.election.leadership!;
+  expect(term.isValid()).toBe(true);
+  // At least half the session timeout (4000 ms, less the 10 % margin) ahead, not a lease the wait used up.
+  expect(term.expiresAt - world.clock.now()).toBeGreaterThan(4000 / 2 - 400);
+});
