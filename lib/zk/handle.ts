@@ -66,6 +66,22 @@ export interface HandleEvents {
   closed: [code: number];
 }
 
+/**
+ * TLS to ZooKeeper's secure client port (`secureClientPort`): PEM files, by path. The server's
+ * certificate must chain to `ca` (and to no other CA); its host name is not checked
+ * (docs/native-client.md#tls).
+ */
+export interface TlsOptions {
+  /** The CA certificate(s) that signed the servers' certificates. */
+  ca: string;
+  /** A client certificate (chain), for a server that asks for one (mutual TLS); with `key`. */
+  cert?: string;
+  /** The client certificate's private key; with `cert`. */
+  key?: string;
+  /** The passphrase of an encrypted `key`. */
+  passphrase?: string;
+}
+
 export interface HandleOptions {
   /** `host:port,...[/chroot]` */
   connect: string;
@@ -75,6 +91,8 @@ export interface HandleOptions {
   session?: { id: string; password: string };
   /** The clock `lastContact` is measured on. */
   clock: Clock;
+  /** Connect over TLS. */
+  tls?: TlsOptions;
 }
 
 /**
@@ -95,6 +113,8 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
    * the latest moment the server is known to have heard this session. Leases count from it.
    */
   readonly lastContact: number;
+  /** Why the last TLS connection attempt failed (a handle with `tls` only); undefined when it did not. */
+  readonly tlsError?: string | undefined;
   /** Creates a node with `acl` in the same request (OPEN_ACL when left out): it never exists with another ACL. */
   create(path: string, data: Buffer, mode: CreateModeValue, acl?: readonly Acl[]): Promise<string>;
   /**

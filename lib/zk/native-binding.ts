@@ -60,6 +60,8 @@ export interface NativeHandle {
   readonly client_password: string;
   readonly timeout: number;
   readonly state: number;
+  /** Why the last TLS connection attempt failed; "" when it did not. */
+  readonly tls_error: string;
 }
 export type NativeConstructor = (new () => NativeHandle) & Readonly<Record<string, unknown>>;
 
@@ -72,6 +74,7 @@ export const PATCH_MARKERS: Readonly<Record<string, string>> = {
   ZK_ELECTION_PATCH: 'owned-poll-descriptor/1',
   ZK_ELECTION_LATENCY_PATCH: 'resolve-once-a-minute+close-without-waiting/1',
   ZK_ELECTION_ACL_MULTI_PATCH: 'create-acl+multi/1',
+  ZK_ELECTION_TLS_PATCH: 'init-ssl+ca-only+nonblocking-handshake/1',
 };
 
 const FIX = 'run `npm rebuild zk-election` (pnpm: `pnpm approve-builds`, then `pnpm rebuild zk-election`; see docs/install.md)';

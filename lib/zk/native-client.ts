@@ -14,11 +14,11 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError, isZkElectionError } from '../errors.js';
-import { nativeBinding, type NativeAcl, type NativeHandle, type NativeMultiOp, type NativeMultiResult, type NativeWatcher } from './native-binding.js';
+import { nativeBinding, type NativeHandle } from './native-binding.js';
+import { multiResult, nativeAcl, nativeMultiOp, tlsSettings, wrapWatcher } from './native-convert.js';
 import { buryOldSession } from './native-quirks.js';
 import {
   EXPIRED_STATE,
-  OPEN_ACL,
   type Acl,
   type CreateModeValue,
   type HandleEvents,
@@ -26,8 +26,8 @@ import {
   type MultiOp,
   type MultiResult,
   type Stat,
+  type TlsOptions,
   type Watcher,
-  type WatchEventType,
   type ZkHandle,
 } from './handle.js';
 
@@ -35,9 +35,6 @@ type Rc = number;
 
 /** Return codes only a reply from the server carries: OK, NO_NODE, NO_AUTH, BAD_VERSION, NO_CHILDREN_FOR_EPHEMERALS, NODE_EXISTS, NOT_EMPTY, INVALID_ACL. */
 const SERVER_REPLIES: ReadonlySet<number> = new Set([0, -101, -102, -103, -108, -110, -111, -114]);
-
-const EVENT_TYPES: Readonly<Record<number, WatchEventType>> = { 1: 'created', 2: 'deleted', 3: 'changed', 4: 'child' };
-const SESSION_EVENT = -1;
 
 /** The default Transport: a native handle. */
 export function nativeTransport(options: HandleOptions): ZkHandle {
@@ -65,6 +62,9 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
 
   /** A twin attached only to close an old session (buryOldSession) buries nothing itself. */
   readonly #isTwin: boolean;
+  /** The TLS settings, for a twin on the same session (it must speak TLS too). */
+  readonly #tls: TlsOptions | undefined;
+  #tlsError: string | undefined;
 
   constructor(options: HandleOptions, twin = false) {
     super();
@@ -91,6 +91,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
       config.client_id = options.session.id;
       config.client_password = options.session.password;
     }
+    if (options.tls) config.cert = tlsSettings(options.tls);
+    this.#tls = options.tls;
     // A missing or unpatched addon is a NativeClientError (from nativeBinding), not a connect error.
     this.#native = new (nativeBinding())();
     this.#native.emit = (event, _self, data) => {
@@ -144,6 +146,11 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
    */
   get lastContact(): number {
     return this.#lastContact;
+  }
+  /** Why the last TLS connection attempt failed (the C client keeps trying); undefined when it did not. */
+  get tlsError(): string | undefined {
+    if (!this.#closed && this.#tls) this.#tlsError = this.#native.tls_error || undefined;
+    return this.#tlsError;
   }
 
   create(path: string, data: Buffer, mode: CreateModeValue, acl?: readonly Acl[]): Promise<string> {
@@ -295,38 +302,9 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     if (code !== 0 && !this.#isTwin) {
       const connect = this.connectString;
       const clock = this.#clock;
-      void buryOldSession((session) => new ZkClient({ connect, sessionTimeout: 4000, session, clock }, true), this.#sessionId, this.#password);
+      const tls = this.#tls;
+      void buryOldSession((session) => new ZkClient({ connect, sessionTimeout: 4000, session, clock, ...(tls ? { tls } : {}) }, true), this.#sessionId, this.#password);
     }
     this.emit('closed', code);
   }
-}
-
-/** Watch callbacks also receive session events (type -1) on every state change: those are not node events. */
-function wrapWatcher(watcher: Watcher): NativeWatcher {
-  return (type, _state, path) => {
-    if (type === SESSION_EVENT) return;
-    const kind = EVENT_TYPES[type];
-    if (kind) watcher({ type: kind, path });
-  };
-}
-
-function nativeAcl(acl: readonly Acl[]): NativeAcl[] {
-  return acl.map(({ scheme, auth, perms }) => ({ scheme, auth, perm: perms }));
-}
-
-function nativeMultiOp(op: MultiOp): NativeMultiOp {
-  switch (op.type) {
-    case 'create':
-      return { type: 'create', path: op.path, data: op.data, flags: op.mode, acl: nativeAcl(op.acl ?? OPEN_ACL) };
-    case 'set':
-      return { type: 'set', path: op.path, data: op.data, version: op.version ?? -1 };
-    default:
-      return { type: op.type, path: op.path, version: op.version ?? -1 };
-  }
-}
-
-function multiResult(op: MultiOp, result: NativeMultiResult): MultiResult {
-  if (op.type === 'create') return { type: 'create', path: result.path ?? op.path };
-  if (op.type === 'set') return { type: 'set', stat: result.stat as Stat };
-  return { type: op.type };
 }
