@@ -62,7 +62,10 @@ export function vendorFromPackage(root) {
       const inArchive = file.startsWith(`${MANIFEST.cClient.into}/`) ? `${MANIFEST.cClient.member}/${file.slice(MANIFEST.cClient.into.length + 1)}` : undefined;
       const content = inArchive ? archive.get(inArchive) : fs.readFileSync(path.join(from, file));
       if (!content) throw new Error(`${inArchive} is not in ${MANIFEST.cClient.archive}`);
-      if (hash(content) !== sha256) throw new Error(`${file} of ${from} is not the ${MANIFEST.package}@${MANIFEST.version} source (SHA-256 differs)`);
+      if (hash(content) !== sha256) {
+        // zk-election's installs before 0.1.0's native-build/ patched this package in place.
+        throw new Error(`${file} of ${from} is not the ${MANIFEST.package}@${MANIFEST.version} source (SHA-256 differs; an older zk-election patched it in place: \`rm -rf node_modules && npm ci\`)`);
+      }
       fs.mkdirSync(path.dirname(path.join(staging, file)), { recursive: true });
       fs.writeFileSync(path.join(staging, file), content);
     }
