@@ -92,7 +92,7 @@ export interface HandleOptions {
   /** The clock `lastContact` is measured on. */
   clock: Clock;
   /** Connect over TLS. */
-  tls?: TlsOptions;
+  tls?: TlsOptions | undefined;
 }
 
 /**
