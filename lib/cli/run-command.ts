@@ -271,6 +271,18 @@ class Supervisor extends EventEmitter<{ restart: [] }> {
       }
     }
     if (this.#stopping || !leadership.isLeader) return;
+    // A term can begin on an older evidence of contact than the grace needs (a successor leads on
+    // the notification alone, with a lease half a session timeout old at worst): renew it first,
+    // so that the command does not get its SIGTERM the moment it starts.
+    const { plan: lease } = this.config;
+    if (leadership.expiresAt - monotonicNow() < lease.grace + lease.killLead + lease.confirmEvery) {
+      try {
+        await leadership.verify();
+      } catch {
+        return; // the term is over: its end is handled where terms end
+      }
+      if (this.#stopping || !leadership.isLeader) return;
+    }
     const restart = backoff.starting();
     if (restart) this.emit('restart');
     const { plan } = this.config;
