@@ -47,6 +47,7 @@ export function exitCodeFor(error: unknown): number {
     switch (error.code) {
       case 'UNREACHABLE':
         return EXIT.UNREACHABLE;
+      case 'TLS_CONFIG':
       case 'INVALID_PATH':
       case 'INVALID_ARGUMENT':
       case 'INVALID_CONNECT_STRING':

@@ -28,6 +28,9 @@ Global options:
                   credentials for ACL-protected elections, e.g. digest:user:password
                   (default: $ZK_AUTH, which other users cannot see in ps; never echoed)
   --timeout MS    how long to try to reach ZooKeeper (default 10000)
+  --tls-ca FILE   connect over TLS, trusting the CA certificate(s) in this PEM file
+                  (default: $ZK_TLS_CA); --tls-cert FILE and --tls-key FILE (default:
+                  $ZK_TLS_CERT, $ZK_TLS_KEY; passphrase: $ZK_TLS_PASSPHRASE) for client certificates
   -v, --verbose   stack traces on errors
   -h, --help      help for a command: zk-election <command> --help
   --version       print the version

@@ -15,6 +15,7 @@ import { readParticipants, type Participant } from './list-participants.js';
 import { defaultConnectString, type Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
+import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import { withStepDownRequest } from '../znode/step-down-request.js';
 import { optionalSignal, optionalTimeout, validateElectionPath } from '../util/validate.js';
 import type { ZkHandle } from '../zk/handle.js';
@@ -30,6 +31,12 @@ export interface StepDownOptions {
   by?: string;
   connectTimeout?: number;
   auth?: AuthInfo | AuthInfo[];
+  /**
+   * Connect over TLS (ZooKeeper's secureClientPort): **paths** of PEM files, checked when this is
+   * called, before anything connects (TLS_CONFIG). Ignored with a shared Session (it has its own).
+   * @default plaintext
+   */
+  tls?: TlsOptions;
   logger?: Logger;
 }
 
@@ -55,12 +62,13 @@ export function forceStepDown(path: string, options: StepDownOptions = {}): Prom
 async function stepDown(path: string, options: StepDownOptions, force: boolean): Promise<StepDownResult> {
   validateElectionPath(path);
   optionalSignal('signal', options.signal);
+  validateTlsOptions(options.tls);
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
   const { session, owned } = await resolveSession(options.connect, { ...options, signal }).catch((error: unknown) => {
     // The time ran out before ZooKeeper answered at all: that is an unreachable ensemble, not a
     // leader that would not step down (the caller's advice differs: check the ensemble, not --force).
-    if (signal.aborted && !options.signal?.aborted) throw new UnreachableError(typeof options.connect === 'string' ? options.connect : defaultConnectString(), timeout, { cause: error });
+    if (signal.aborted && !options.signal?.aborted) throw new UnreachableError(typeof options.connect === 'string' ? options.connect : defaultConnectString(), timeout, { cause: error, tls: options.tls !== undefined });
     throw error;
   });
   try {

@@ -9,17 +9,22 @@ import { ClosedError, errorForReturnCode, SessionTimeoutError, UnreachableError 
 import type { Logger } from '../util/logger.js';
 import { OPEN_RETRY, retry } from './retry.js';
 import type { AuthInfo } from './session-options.js';
+import { probeServers, type ProbeResult } from './connect-probe.js';
+import type { TlsOptions } from './tls-options.js';
 import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from '../zk/handle.js';
 
 export interface OpenSessionOptions extends Omit<OpenHandleOptions, 'timeoutMs'> {
   logger: Logger;
   /** True once the Session is closed: no new handle then. */
   isClosed(): boolean;
+  /** Explain an UNREACHABLE by probing the servers (connect-probe.ts): for real servers, not an in-memory transport. */
+  probe: boolean;
 }
 
 /** Opens a session: handles are replaced while they die before connecting, within `connectTimeout`. */
 export async function openSession(options: OpenSessionOptions): Promise<ZkHandle> {
   const deadline = performance.now() + options.connectTimeout;
+  const probe = options.probe ? new SlowOpenProbe(options, deadline) : undefined;
   try {
     return await retry('open session', () => openHandle({ ...options, timeoutMs: Math.max(1, deadline - performance.now()) }), {
       ...OPEN_RETRY,
@@ -29,9 +34,45 @@ export async function openSession(options: OpenSessionOptions): Promise<ZkHandle
       retryIf: (error) => error instanceof ClosedError && !options.isClosed(),
     });
   } catch (error) {
-    throw error instanceof ClosedError && !options.isClosed() ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+    const failure = error instanceof ClosedError && !options.isClosed() ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+    if (!(failure instanceof UnreachableError)) throw failure;
+    const found = probe?.result;
+    throw new UnreachableError(options.connect, options.connectTimeout, { cause: found?.cause ?? failure.cause, tls: options.tls !== undefined, ...(found ? { detail: found.detail } : {}) });
+  } finally {
+    probe?.stop();
   }
 }
+
+/**
+ * An opening that has not connected after PROBE_AFTER_MS (or half its timeout) probes the servers
+ * once, within what is left of its timeout, so that an UNREACHABLE can say why. A healthy open
+ * connects in milliseconds and never probes.
+ */
+class SlowOpenProbe {
+  result: ProbeResult | undefined;
+  readonly #timer: NodeJS.Timeout;
+  #stopped = false;
+
+  constructor(options: OpenSessionOptions, deadline: number) {
+    const { connect, tls, connectTimeout, logger } = options;
+    this.#timer = setTimeout(() => {
+      // The probe's answer must be in before the opening gives up.
+      const budget = Math.max(1, deadline - performance.now() - PROBE_MARGIN_MS);
+      probeServers(connect, tls, budget).then(
+        (found) => void (this.#stopped || (this.result = found)),
+        (error: unknown) => logger.debug('connect probe failed', { error: (error as Error).message }),
+      );
+    }, Math.min(PROBE_AFTER_MS, connectTimeout / 2));
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+}
+const PROBE_AFTER_MS = 1000;
+const PROBE_MARGIN_MS = 100;
 
 export interface OpenHandleOptions {
   transport: Transport;
@@ -41,6 +82,8 @@ export interface OpenHandleOptions {
   /** Refuse a granted timeout other than the requested one. */
   strict: boolean;
   auth: readonly AuthInfo[];
+  /** TLS files for the handle (validated); plaintext without. */
+  tls: TlsOptions | undefined;
   clock: Clock;
   /** What is left of the session's connect timeout, ms. */
   timeoutMs: number;
@@ -54,7 +97,7 @@ export interface OpenHandleOptions {
 
 /** Resolves with a connected, authenticated handle; rejects with UNREACHABLE, AUTH_FAILED, SESSION_TIMEOUT_OUT_OF_RANGE or CLOSED. */
 export async function openHandle(options: OpenHandleOptions): Promise<ZkHandle> {
-  const handle = options.transport({ connect: options.connect, sessionTimeout: options.requestedTimeout, clock: options.clock });
+  const handle = options.transport({ connect: options.connect, sessionTimeout: options.requestedTimeout, clock: options.clock, ...(options.tls ? { tls: options.tls } : {}) });
   options.adopt(handle);
   try {
     await waitConnected(handle, options);

@@ -60,6 +60,8 @@ export interface HandleOptions {
   session?: { id: string; password: string };
   /** The clock `lastContact` is measured on. */
   clock: Clock;
+  /** TLS: paths of PEM files (checked by lib/session/tls-options.ts); plaintext without. */
+  tls?: { ca: string; cert?: string; key?: string; passphrase?: string };
 }
 
 /**
