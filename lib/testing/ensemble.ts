@@ -4,7 +4,10 @@ import path from 'node:path';
 import type { Logger } from 'winston';
 import { abortedStart, ServerTimeoutError, TestingError } from './testing-errors.js';
 import { findZooKeeperRuntime } from './classpath.js';
-import { memberSpec, writeMemberFiles, type MemberSpec, type Timing } from './ensemble-config.js';
+import { memberSpec, writeMemberFiles, type MemberSpec, type ServerTls, type Timing } from './ensemble-config.js';
+import { clientTls, prepareServerTls, resolveTestTls, type ResolvedTestTls, type TestTlsOptions } from './ensemble-tls.js';
+import type { TestCertificates } from './certificates.js';
+import type { TlsOptions } from '../session/tls-options.js';
 import type { ServerMode } from './four-letter.js';
 import { removeOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
@@ -31,6 +34,13 @@ export interface StartZooKeeperOptions {
   clientPort?: number;
   /** Gives up the start: the JVMs started so far are killed, baseDir removed, and the call rejects with code ABORTED. */
   signal?: AbortSignal;
+  /**
+   * TLS only: every server serves clients on a secure client port alone (Netty,
+   * `secureClientPort`, no plaintext port), with a CA, a server and a client certificate made for
+   * this ensemble in `baseDir/tls` (openssl and Java's keytool; Netty's jars on the classpath).
+   * Pass the ensemble's `tls` to the library. `true` for the defaults. @default false
+   */
+  tls?: boolean | TestTlsOptions;
 }
 
 export interface LocalEnsemble {
@@ -38,6 +48,13 @@ export interface LocalEnsemble {
   readonly connectString: string;
   readonly servers: readonly LocalServer[];
   readonly baseDir: string;
+  /**
+   * For a TLS ensemble, the library's `tls` option that connects to it: PEM file paths of the
+   * test CA, the client certificate and its key (`{ ca, cert, key }`); undefined for plaintext.
+   */
+  readonly tls: TlsOptions | undefined;
+  /** For a TLS ensemble, every certificate file made for it (the CA's key too, to sign more); undefined for plaintext. */
+  readonly certificates: TestCertificates | undefined;
   /** Stops every JVM (SIGTERM, then SIGKILL), waits for them to exit, removes a baseDir it created. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -83,6 +100,7 @@ interface ResolvedOptions {
   logger: Logger | undefined;
   clientPort: number | undefined;
   signal: AbortSignal | undefined;
+  tls: ResolvedTestTls | undefined;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -106,7 +124,8 @@ function resolveOptions(options: StartZooKeeperOptions): ResolvedOptions {
   if (clientPort !== undefined && (servers !== 1 || clientPort > 65535)) {
     throw new TestingError(`clientPort is for a standalone server, from 1 to 65535; got ${clientPort} with ${servers} servers`, 'INVALID_ARGUMENT');
   }
-  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort, signal: options.signal };
+  const tls = resolveTestTls(options.tls);
+  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort, signal: options.signal, tls };
 }
 
 /** True when the modes show a working ensemble: one leader (or a standalone) and a majority serving. */
@@ -124,7 +143,16 @@ class Ensemble implements LocalEnsemble {
     readonly servers: readonly ServerProcess[],
     private readonly dir: BaseDir,
     private readonly logger: Logger | undefined,
+    private readonly serverTls: ServerTls | undefined,
   ) {}
+
+  get tls(): TlsOptions | undefined {
+    return this.serverTls && clientTls(this.serverTls.certificates);
+  }
+
+  get certificates(): TestCertificates | undefined {
+    return this.serverTls?.certificates;
+  }
 
   get baseDir(): string {
     return this.dir.path;
@@ -221,13 +249,13 @@ async function takenPortRefused(port: number): Promise<number> {
 }
 
 /** Fresh ports and config files: one client port for a standalone server, client/quorum/election for each member. */
-async function planMembers(baseDir: string, options: ResolvedOptions): Promise<MemberSpec[]> {
+async function planMembers(baseDir: string, options: ResolvedOptions, tls: ServerTls | undefined): Promise<MemberSpec[]> {
   const perMember = options.servers === 1 ? 1 : 3;
   const ports = options.clientPort !== undefined ? [await takenPortRefused(options.clientPort)] : await freeLoopbackPorts(options.servers * perMember);
   const members = Array.from({ length: options.servers }, (_, i) =>
     memberSpec(baseDir, i + 1, ports.slice(i * perMember, (i + 1) * perMember)),
   );
-  await Promise.all(members.map((member) => writeMemberFiles(member, members, options.timing)));
+  await Promise.all(members.map((member) => writeMemberFiles(member, members, options.timing, tls)));
   return members;
 }
 
@@ -237,9 +265,9 @@ async function logTails(servers: readonly ServerProcess[]): Promise<string> {
 }
 
 /** One attempt: launch every member and wait until all serve; on failure nothing is left running. */
-async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: ResolvedOptions): Promise<Ensemble> {
-  const members = await planMembers(baseDir.path, options);
-  const ensemble = new Ensemble(members.map((member) => new ServerProcess(member, launch)), baseDir, options.logger);
+async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: ResolvedOptions, tls: ServerTls | undefined): Promise<Ensemble> {
+  const members = await planMembers(baseDir.path, options, tls);
+  const ensemble = new Ensemble(members.map((member) => new ServerProcess(member, launch)), baseDir, options.logger, tls);
   try {
     for (const server of ensemble.servers) server.launch();
     await ensemble.pollQuorum(deadlineIn(options.startTimeoutMs), options.startTimeoutMs, true, options.signal);
@@ -266,17 +294,19 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
 export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promise<LocalEnsemble> {
   const resolved = resolveOptions(options);
   if (options.signal?.aborted) throw abortedStart(options.signal);
-  const runtime = findZooKeeperRuntime();
-  const launch: LaunchSpec = { ...runtime, jvmArgs: JVM_ARGS, startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger };
+  const runtime = findZooKeeperRuntime(process.env, undefined, { tls: resolved.tls !== undefined });
   const baseDir = await makeBaseDir(options.baseDir);
   try {
+    const tls = resolved.tls && (await prepareServerTls(baseDir.path, resolved.tls, resolved.startTimeoutMs, resolved.signal));
+    const clientTlsFiles = tls && clientTls(tls.certificates);
+    const launch: LaunchSpec = { ...runtime, jvmArgs: JVM_ARGS, startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger, clientTls: clientTlsFiles };
     try {
-      return await launchEnsemble(baseDir, launch, resolved);
+      return await launchEnsemble(baseDir, launch, resolved, tls);
     } catch (error) {
       // Another process may have taken a port between our probe and the JVM's bind: one retry with fresh ports.
       if (!(error instanceof ServerExitedError && error.addressInUse) || resolved.clientPort !== undefined) throw error;
       resolved.logger?.debug('local zookeeper: port taken, retrying with fresh ports', { baseDir: baseDir.path });
-      return await launchEnsemble(baseDir, launch, resolved);
+      return await launchEnsemble(baseDir, launch, resolved, tls);
     }
   } catch (error) {
     await baseDir.remove();

@@ -58,7 +58,7 @@ const ENTRIES: Record<'zk-election' | 'zk-election/testing', Entry> = {
     ],
     types: [
       'ZooKeeperRuntime', 'LocalEnsemble', 'StartZooKeeperOptions', 'TestingErrorCode', 'ServerMode', 'LocalServer',
-      'ExpireSessionOptions', 'MemoryZooKeeperOptions', 'SessionTarget',
+      'ExpireSessionOptions', 'MemoryZooKeeperOptions', 'SessionTarget', 'TestTlsOptions', 'TestCertificates',
     ],
   },
 };
