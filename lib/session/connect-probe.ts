@@ -110,9 +110,11 @@ function explainTls(outcome: Outcome, files: Files): Finding {
   if (code === 'ECONNREFUSED') return say('connection refused (nothing listens there)');
   if (code === 'CERT_HAS_EXPIRED') return say("TLS refused: the server's certificate has expired");
   if (code === 'CERT_NOT_YET_VALID') return say("TLS refused: the server's certificate is not valid yet (check the clocks)");
-  if (UNTRUSTED.has(code)) return say("TLS refused: the server's certificate is not signed by the CA in tls.ca");
+  if (UNTRUSTED.has(code)) return say("TLS refused: the server's certificate is not signed by the given CA (tls.ca, --tls-ca)");
   if (/ALERT/.test(code)) {
-    const client = files.cert ? 'the server refused this client\'s certificate (tls.cert: is it signed by a CA the server trusts, and valid?)' : 'the server refused the connection: it asks for a client certificate (give tls.cert and tls.key)';
+    const client = files.cert
+      ? "the server refused this client's certificate (is it signed by a CA the server trusts, and valid?)"
+      : 'the server asks for a client certificate: give one (tls.cert and tls.key, --tls-cert and --tls-key)';
     return say(`TLS refused: ${client}`);
   }
   if (!outcome.secure && (code === 'ECONNRESET' || code === 'EPIPE' || /WRONG_VERSION_NUMBER|PACKET_LENGTH|RECORD_LAYER|UNKNOWN_PROTOCOL/.test(code))) {
@@ -126,7 +128,7 @@ function explainPlaintext(outcome: Outcome): Finding {
   if (outcome.kind === 'timeout') return { finding: undefined };
   // A handshake that went through, or a TLS alert: this port speaks TLS, and a plaintext client never gets through.
   if (outcome.kind === 'secure' || /ALERT/.test(outcome.error.code ?? '') || outcome.secure) {
-    return { finding: 'this port speaks TLS (a secureClientPort): connect with the tls option (CLI: --tls-ca FILE)' };
+    return { finding: 'this port speaks TLS (a secureClientPort): connect over TLS (the tls option, --tls-ca FILE)' };
   }
   if (outcome.error.code === 'ECONNREFUSED') return { finding: `connection refused (nothing listens there) [ECONNREFUSED]`, error: outcome.error };
   return { finding: undefined };
