@@ -27,6 +27,8 @@ export interface Plan {
   cost: CostPlan;
   /** Figures 15-17: import time (process pairs), RSS (trials each side), close (sessions each way). */
   lean: { importPairs: number; rssTrials: number; closeSessions: number };
+  /** Figures 18-19: TLS next to plaintext, trials of each (and warm-up rounds, discarded). */
+  tls: { opens: number; handovers: number; warmup: number };
 }
 
 export interface Context {

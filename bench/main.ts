@@ -15,6 +15,7 @@ import { describeMachine, headerLines } from './machine.js';
 import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
 import { leanSection } from './lean.js';
+import { tlsSection } from './tls.js';
 import { stormSection } from './population-sections.js';
 import { massFailoverSection, observerSection, serverCostSection } from './scale-sections.js';
 import { cliSection, exitSection, failoverSection, runLeaseSection } from './sections.js';
@@ -52,6 +53,7 @@ const FULL: Plan = {
   observers: { observers: 10, changes: 20, warmup: 3, stepDownLibrary: 10, stepDownCli: 3 },
   lean: { importPairs: 15, rssTrials: 5, closeSessions: 10 },
   cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
+  tls: { opens: 40, handovers: 30, warmup: 20 },
 };
 
 const QUICK: Plan = {
@@ -71,6 +73,7 @@ const QUICK: Plan = {
   observers: { observers: 10, changes: 8, warmup: 2, stepDownLibrary: 4, stepDownCli: 1 },
   lean: { importPairs: 5, rssTrials: 2, closeSessions: 5 },
   cost: { elections: 50, capacityReads: 5000, capacityWrites: 2000 },
+  tls: { opens: 10, handovers: 8, warmup: 5 },
 };
 
 /** The sections in the order they run; `--only` picks some of them by name. */
@@ -84,6 +87,7 @@ const SECTIONS: Array<[name: string, run: (ctx: Context) => Promise<void>]> = [
   ['observers', observerSection],
   ['cost', serverCostSection],
   ['lean', leanSection],
+  ['tls', tlsSection],
 ];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--only SECTION,...]
