@@ -1,6 +1,3 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Logger } from 'winston';
 import { abortedStart, ServerTimeoutError, TestingError } from './testing-errors.js';
 import { findZooKeeperRuntime } from './classpath.js';
@@ -9,7 +6,7 @@ import { clientTls, prepareServerTls, resolveTestTls, type ResolvedTestTls, type
 import type { TestCertificates } from './certificates.js';
 import type { TlsOptions } from '../session/tls-options.js';
 import type { ServerMode } from './four-letter.js';
-import { removeOnExit } from './host-exit.js';
+import { makeBaseDir, type BaseDir } from './base-dir.js';
 import { logTail } from './log-tail.js';
 import { freeLoopbackPorts, isLoopbackPortFree, LOOPBACK } from './ports.js';
 import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './local-server.js';
@@ -212,29 +209,6 @@ class Ensemble implements LocalEnsemble {
       await sleep(Math.min(POLL_INTERVAL_MS, remaining(deadline)), signal);
     }
   }
-}
-
-/** Where configs, data and logs live; `remove()` deletes only a directory we created. */
-interface BaseDir {
-  path: string;
-  remove(): Promise<void>;
-}
-
-/** A directory we create is ours to remove, on stop or at exit if stop never came; a given one is the caller's. */
-async function makeBaseDir(given: string | undefined): Promise<BaseDir> {
-  if (given !== undefined) {
-    await fs.mkdir(given, { recursive: true });
-    return { path: given, remove: async () => {} };
-  }
-  const created = await fs.mkdtemp(path.join(os.tmpdir(), 'zk-election-'));
-  const forget = removeOnExit(created);
-  return {
-    path: created,
-    remove: async () => {
-      await fs.rm(created, { recursive: true, force: true });
-      forget();
-    },
-  };
 }
 
 /**
