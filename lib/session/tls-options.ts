@@ -43,6 +43,11 @@ export function validateTlsOptions(tls: unknown, now: Date = new Date()): TlsOpt
   if (keyPath !== undefined && certPath === undefined) throw new TlsConfigError('tls.key', 'is given without tls.cert (the certificate it belongs to)', { file: keyPath });
   if (passphrase !== undefined && typeof passphrase !== 'string') throw new TlsConfigError('tls.passphrase', 'expected a string');
   if (passphrase !== undefined && keyPath === undefined) throw new TlsConfigError('tls.passphrase', 'is given without tls.key');
+  // The C client takes its TLS settings as one string, "ca,cert,key,passphrase", split at commas.
+  for (const [option, value] of [['tls.ca', caPath], ['tls.cert', certPath], ['tls.key', keyPath]] as const) {
+    if (value?.includes(',')) throw new TlsConfigError(option, 'must not contain a comma (ZooKeeper\'s C client splits its TLS settings at commas)', { file: value });
+  }
+  if (passphrase?.includes(',')) throw new TlsConfigError('tls.passphrase', 'must not contain a comma (ZooKeeper\'s C client splits its TLS settings at commas)');
 
   const caCerts = certificates('tls.ca', caPath);
   if (caCerts.every((c) => expiredOrEarly(c, now) !== undefined)) {

@@ -74,6 +74,13 @@ describe('validateTlsOptions', () => {
     expect(failure({ ca: certs.ca, passphrase: 'x' }).option).toBe('tls.passphrase');
   });
 
+  test('a comma in a path or the passphrase (the C client splits its settings at commas), never echoing the passphrase', () => {
+    expect(failure({ ca: '/etc/a,b/ca.pem' })).toMatchObject({ option: 'tls.ca', message: expect.stringMatching(/must not contain a comma/) });
+    const comma = failure({ ca: certs.ca, cert: certs.cert, key: certs.encryptedKey, passphrase: 'se,cret' });
+    expect(comma.option).toBe('tls.passphrase');
+    expect(comma.message).not.toContain('se,cret');
+  });
+
   test("a key that is not the certificate's, and an expired certificate", () => {
     expect(failure({ ca: certs.ca, cert: certs.cert, key: certs.strayKey }).message).toMatch(/tls\.key .*is not the private key of tls\.cert/);
     expect(failure({ ca: certs.ca, cert: certs.expiredCert, key: certs.expiredKey }).message).toMatch(/tls\.cert .*the certificate expired on \d{4}-/);
