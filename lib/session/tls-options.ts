@@ -9,21 +9,10 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TlsConfigError } from '../errors.js';
+import type { TlsOptions } from '../zk/handle.js';
 
-/**
- * TLS to ZooKeeper's secure client port. Every field but `passphrase` is the **path of a PEM file**
- * (relative paths are taken from the current directory), not its contents.
- */
-export interface TlsOptions {
-  /** PEM file with the certificate(s) of the CA that signed the servers' certificates: a server another CA signed is refused. */
-  ca: string;
-  /** PEM file with this client's certificate (chain), for servers that ask for client certificates (mutual TLS). Needs `key`. */
-  cert?: string;
-  /** PEM file with the private key of `cert`. Needs `cert`. */
-  key?: string;
-  /** Passphrase of an encrypted `key`. A secret: no message repeats it. */
-  passphrase?: string;
-}
+/** The option's type is the handle's (lib/zk/handle.ts): the same fields all the way down. */
+export type { TlsOptions };
 
 const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;

@@ -36,9 +36,24 @@ export interface Acl {
   auth: string;
 }
 
+/** The ACL a node gets when none is given: anyone may do anything (ZooKeeper's OPEN_ACL_UNSAFE). */
+export const OPEN_ACL: readonly Acl[] = [{ perms: 31, scheme: 'world', auth: 'anyone' }];
+
 export const CreateMode = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3, CONTAINER: 4 } as const;
 export type CreateModeValue = (typeof CreateMode)[keyof typeof CreateMode];
 export const Perms = { READ: 1, WRITE: 2, CREATE: 4, DELETE: 8, ADMIN: 16, ALL: 31 } as const;
+
+/**
+ * One operation of a transaction (`multi`): all of them happen, or none does. `version` -1 (or
+ * left out) matches any version; `check` then only asks that the node exists.
+ */
+export type MultiOp =
+  | { type: 'check'; path: string; version?: number }
+  | { type: 'create'; path: string; data: Buffer; mode: CreateModeValue; acl?: readonly Acl[] }
+  | { type: 'delete'; path: string; version?: number }
+  | { type: 'set'; path: string; data: Buffer; version?: number };
+/** What each operation of a successful `multi` gave, in the order of the ops. */
+export type MultiResult = { type: 'check' } | { type: 'create'; path: string } | { type: 'delete' } | { type: 'set'; stat: Stat };
 
 /** Close codes: 0 when we closed it, -112 on expiry, -113 on auth failure. */
 export const EXPIRED_STATE = -112;
@@ -51,6 +66,22 @@ export interface HandleEvents {
   closed: [code: number];
 }
 
+/**
+ * TLS to ZooKeeper's secure client port (`secureClientPort`): PEM files, by path. The server's
+ * certificate must chain to `ca` (and to no other CA); its host name is not checked
+ * (docs/native-client.md#tls).
+ */
+export interface TlsOptions {
+  /** Path of a PEM file: the CA certificate(s) that signed the servers' certificates. */
+  ca: string;
+  /** Path of a PEM file: a client certificate (chain), for a server that asks for one (mutual TLS); with `key`. */
+  cert?: string;
+  /** Path of a PEM file: the client certificate's private key; with `cert`. */
+  key?: string;
+  /** The passphrase of an encrypted `key` (the string itself, not a file). A secret: no message repeats it. */
+  passphrase?: string;
+}
+
 export interface HandleOptions {
   /** `host:port,...[/chroot]` */
   connect: string;
@@ -60,8 +91,8 @@ export interface HandleOptions {
   session?: { id: string; password: string };
   /** The clock `lastContact` is measured on. */
   clock: Clock;
-  /** TLS: paths of PEM files (checked by lib/session/tls-options.ts); plaintext without. */
-  tls?: { ca: string; cert?: string; key?: string; passphrase?: string };
+  /** Connect over TLS. */
+  tls?: TlsOptions;
 }
 
 /**
@@ -82,7 +113,15 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
    * the latest moment the server is known to have heard this session. Leases count from it.
    */
   readonly lastContact: number;
-  create(path: string, data: Buffer, mode: CreateModeValue): Promise<string>;
+  /** Why the last TLS connection attempt failed (a handle with `tls` only); undefined when it did not. */
+  readonly tlsError?: string | undefined;
+  /** Creates a node with `acl` in the same request (OPEN_ACL when left out): it never exists with another ACL. */
+  create(path: string, data: Buffer, mode: CreateModeValue, acl?: readonly Acl[]): Promise<string>;
+  /**
+   * Runs `ops` as one transaction. Resolves with one result per op; rejects with the typed error of
+   * the op that failed (its `path` is that op's), in which case none of the ops happened.
+   */
+  multi(ops: readonly MultiOp[]): Promise<MultiResult[]>;
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }>;
   /** The node's stat, or undefined when it does not exist (a watch then waits for its creation). */
   exists(path: string, watcher?: Watcher): Promise<Stat | undefined>;
@@ -92,6 +131,7 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */
   sync(path: string): Promise<void>;
   setAcl(path: string, acl: Acl[], version?: number): Promise<void>;
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }>;
   addAuth(scheme: string, auth: string): Promise<void>;
   /** Closes the session (the server deletes its ephemeral nodes at once). Idempotent. */
   close(): void;
