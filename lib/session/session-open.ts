@@ -36,8 +36,12 @@ export async function openSession(options: OpenSessionOptions): Promise<ZkHandle
   } catch (error) {
     const failure = error instanceof ClosedError && !options.isClosed() ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
     if (!(failure instanceof UnreachableError)) throw failure;
+    // The message says what the probe found, per server and what to do; the cause keeps the native
+    // client's own reason for its last refused handshake, the verdict of the client that failed.
+    const native = failure.cause instanceof TlsHandshakeError ? failure.cause : undefined;
     const found = probe?.result;
-    throw new UnreachableError(options.connect, options.connectTimeout, { cause: found?.cause ?? failure.cause, tls: options.tls !== undefined, ...(found ? { detail: found.detail } : {}) });
+    const detail = found?.detail ?? (native ? `TLS refused: ${native.message}` : undefined);
+    throw new UnreachableError(options.connect, options.connectTimeout, { cause: native ?? found?.cause ?? failure.cause, tls: options.tls !== undefined, ...(detail ? { detail } : {}) });
   } finally {
     probe?.stop();
   }
@@ -128,11 +132,21 @@ function waitConnected(handle: ZkHandle, options: OpenHandleOptions): Promise<vo
     };
     const onClose = (): void => (cleanup(), reject(new ClosedError('session')));
     // A real timer, not the session's clock: this bounds a wait for the network.
-    const timer = setTimeout(() => (cleanup(), reject(new UnreachableError(connect, connectTimeout))), timeoutMs);
+    const timer = setTimeout(() => {
+      cleanup();
+      // Read before the handle is closed: why its last TLS handshake failed, if one did.
+      const refused = handle.tlsError;
+      reject(new UnreachableError(connect, connectTimeout, refused ? { cause: new TlsHandshakeError(refused) } : {}));
+    }, timeoutMs);
     timer.unref?.();
     handle.on('connected', onConnected);
     handle.on('closed', onClosed);
     closing.addEventListener('abort', onClose, { once: true });
     if (handle.connected) onConnected();
   });
+}
+
+/** The native client's reason for its last refused TLS handshake (ZkHandle.tlsError): the `cause` of an UNREACHABLE. */
+export class TlsHandshakeError extends Error {
+  override name = 'TlsHandshakeError';
 }

@@ -36,6 +36,8 @@ async function refused(ensemble: LocalEnsemble, tls: TlsOptions | undefined, rea
   expect((error as Error).message).toMatch(/TLS/);
   expect((error as Error).message).toMatch(reason);
   expect(elapsed).toBeLessThan(CONNECT_TIMEOUT + SLACK_MS);
+  // A TLS client's cause is the native client's own reason for refusing (or being refused).
+  if (tls) expect((error as Error).cause).toMatchObject({ name: 'TlsHandshakeError', message: expect.stringMatching(/^TLS handshake failed/) });
   expect(await nodeCount(ensemble)).toBe(before);
 }
 
@@ -68,6 +70,12 @@ describe('a TLS-only server', () => {
     const wrong = { ...zk.ensemble.tls!, ca: certs.otherCa };
     await refused(zk.ensemble, wrong, /not signed by the given CA/);
     await cliRefused(zk.ensemble, flagsOf(wrong), /not signed by the given CA/);
+  });
+
+  test('no client certificate for a server that asks for one: refused; CLI exit 3', async () => {
+    const anonymous = { ca: zk.ensemble.tls!.ca };
+    await refused(zk.ensemble, anonymous, /asks for a client certificate/);
+    await cliRefused(zk.ensemble, flagsOf(anonymous), /asks for a client certificate/);
   });
 
   test('a client certificate the server does not trust (another CA signed it): refused; CLI exit 3', async () => {

@@ -37,7 +37,7 @@ function plaintextSrvr(port: number): Promise<string> {
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     socket.on('error', () => {});
     socket.on('close', () => resolve(answer));
-    socket.setTimeout(5000, () => socket.destroy());
+    socket.setTimeout(2000, () => socket.destroy());
   });
 }
 
