@@ -53,7 +53,7 @@ const FULL: Plan = {
   observers: { observers: 10, changes: 20, warmup: 3, stepDownLibrary: 10, stepDownCli: 3 },
   lean: { importPairs: 15, rssTrials: 5, closeSessions: 10 },
   cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
-  tls: { opens: 40, handovers: 30, warmup: 20 },
+  tls: { opens: 60, handovers: 60, warmup: 20 },
 };
 
 const QUICK: Plan = {

@@ -5,11 +5,14 @@
  * alternating too, so that the machine's load falls on both.
  *
  *   18 session open: Session.connect() until connected (TCP, the TLS handshake, ZooKeeper's
- *      connect request), then close.
+ *      connect request), then close; and, as the floor, a TLS handshake alone from node:tls with
+ *      the same files to the same server, taken right after each TLS open.
  *   19 graceful hand-over: resign() -> the successor's electLeader resolves, two candidates on
  *      sessions of their own (figure 2 at N=2, on each server).
  */
 import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import { Session, type TlsOptions } from '../lib/index.js';
 import { startZooKeeper, type LocalEnsemble } from '../lib/testing/index.js';
 import type { Context } from './context.js';
@@ -37,10 +40,21 @@ export async function tlsSection(ctx: Context): Promise<void> {
     await alternate(targets, warmup, (target) => openOnce(target));
     await handoverTrials(targets, warmup, '/bench/tls-warmup');
     ctx.progress(`TLS: session open, ${opens} trials on each`);
-    const open = await alternate(targets, opens, (target) => openOnce(target));
+    const floor: number[] = [];
+    const open = await alternate(targets, opens, async (target) => {
+      const elapsed = await openOnce(target);
+      if (target.tls) floor.push(await handshakeOnce(target));
+      return elapsed;
+    });
     ctx.progress(`TLS: graceful hand-over, ${handovers} trials on each`);
     const handover = await handoverTrials(targets, handovers, '/bench/tls');
     rows(ctx, '18 TLS: session open', 'Session.connect() until connected', open);
+    const handshake = summarize(floor);
+    ctx.report.distribution(
+      { figure: '18 TLS: session open', setting: 'floor: a TLS handshake alone (node:tls, same files and server)', unit: 'ms', note: `the TLS open is ${(summarize(open.TLS).median / handshake.median).toFixed(2)} x this (medians)` },
+      floor,
+      formatMs,
+    );
     rows(ctx, '19 TLS: graceful hand-over', 'N=2: resign() -> successor\'s electLeader resolves', handover);
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
@@ -67,6 +81,25 @@ async function alternate(targets: Target[], trials: number, trial: (target: Targ
     for (const target of order) samples[target.name].push(await trial(target));
   }
   return samples;
+}
+
+/** The handshake alone: TCP and TLS (mutual, as the server asks), no ZooKeeper; closed at once. */
+async function handshakeOnce(target: Target): Promise<number> {
+  const { ca, cert, key } = target.tls!;
+  const [host, port] = target.connect.split(':');
+  const start = now();
+  await within(
+    new Promise<void>((resolve, reject) => {
+      const socket = tls.connect({ host, port: Number(port), ca: readFileSync(ca), cert: readFileSync(cert!), key: readFileSync(key!), checkServerIdentity: () => undefined }, () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+    }),
+    WAIT_MS,
+    'TLS handshake',
+  );
+  return now() - start;
 }
 
 async function openOnce(target: Target): Promise<number> {
