@@ -4,9 +4,10 @@
  * CLI's participants, leader --watch, step-down and run, with a failover.
  */
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Election, getLeader, listParticipants, observeLeader, requestStepDown, Session, type TlsOptions } from 'zk-election';
 import { CLI, runCli } from '../support/cli.js';
+import { closedPort } from '../support/clients.js';
 import { isAlive, killAllTracked, spawnTracked, waitFor } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
@@ -124,3 +125,23 @@ test('CLI over TLS: run keeps one copy of its command through a kill -9 of the l
   expect((await second.stop('SIGTERM', 10_000)).code).toBe(0);
   expect(await listParticipants(path, { connect: zk.connectString, tls: tls() })).toEqual([]);
 });
+
+test('zk-election server --tls serves TLS only and prints the flags that connect to it; Ctrl-C removes everything', async () => {
+  const port = await closedPort();
+  const server = await spawnTracked(process.execPath, [CLI, 'server', '--tls', '--port', String(port)]);
+  await server.waitForLine(new RegExp(`^ZooKeeper \\(standalone, TLS only\\) serving at 127\\.0\\.0\\.1:${port}$`), 60_000);
+  const flagsLine = await server.waitForLine(/^  or, per command: /, 5000);
+  const flags = flagsLine.replace(/^  or, per command: /, '').split(' ');
+  const exported = Object.fromEntries(server.lines.flatMap((line) => [...line.matchAll(/^  export (ZK_\w+)=(\S+)$/g)].map((m) => [m[1]!, m[2]!])));
+  expect(Object.keys(exported).sort()).toEqual(['ZK_CONNECT', 'ZK_TLS_CA', 'ZK_TLS_CERT', 'ZK_TLS_KEY']);
+  const dataDir = /data in (\S+);/.exec(await server.waitForLine(/data in /, 5000))![1]!;
+  // With the printed flags, and with the printed variables; without them, a plaintext client is refused.
+  expect(await runCli(['participants', '/nobody/here', ...flags])).toMatchObject({ code: 0, stdout: 'no participants\n' });
+  expect(await runCli(['leader', '/nobody/here'], { ...process.env, ...exported })).toMatchObject({ code: 1, stderr: expect.stringContaining('no leader') });
+  const plaintext = await runCli(['leader', '/nobody/here', '--connect', exported.ZK_CONNECT!, '--timeout', '2000']);
+  expect(plaintext).toMatchObject({ code: 3, stderr: expect.stringContaining('speaks TLS') });
+  server.child.kill('SIGINT');
+  expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+  expect(server.lines.at(-1)).toBe('stopped; nothing left behind');
+  expect(existsSync(dataDir)).toBe(false);
+}, 90_000);
