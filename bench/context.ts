@@ -31,6 +31,8 @@ export interface Plan {
   handoff: Array<[n: number, trials: number]>;
   /** Figure 19: the churns' cycles, as a fraction of bench/churn.ts's BENCH_CYCLES. */
   churnScale: number;
+  /** Figures 20-21: TLS next to plaintext, trials of each (and warm-up rounds, discarded). */
+  tls: { opens: number; handovers: number; warmup: number };
 }
 
 export interface Context {

@@ -2,7 +2,7 @@
  * Candidates in the bench's own process, each on its own Session: the ones whose hand-over is
  * timed, so that both ends of a measurement read the same clock.
  */
-import { electLeader, Session, type Leadership } from '../lib/index.js';
+import { electLeader, Session, type Leadership, type TlsOptions } from '../lib/index.js';
 import { countingTransport, newCounts } from '../spec/support/counting-transport.js';
 import { until } from './timing.js';
 
@@ -19,9 +19,9 @@ const SETTLE_MS = 15_000;
  * Joins the election with electLeader on a fresh session and returns once the candidate waits
  * with its watch registered on the server (or leads): no join traffic overlaps the next figure.
  */
-export async function joinFront(path: string, connect: string, stop: AbortSignal): Promise<FrontCandidate> {
+export async function joinFront(path: string, connect: string, stop: AbortSignal, tls?: TlsOptions): Promise<FrontCandidate> {
   const counts = newCounts();
-  const session = await Session.connect({ connect, transport: countingTransport(counts) });
+  const session = await Session.connect({ connect, transport: countingTransport(counts), ...(tls ? { tls } : {}) });
   let led = false;
   const leadership = electLeader(path, { connect: session, signal: stop });
   leadership.then(

@@ -16,6 +16,7 @@ import { RawClient } from './raw-client.js';
 import { Report } from './report.js';
 import { churnSection } from './churn.js';
 import { leanSection } from './lean.js';
+import { tlsSection } from './tls.js';
 import { stormSection } from './population-sections.js';
 import { massFailoverSection, observerSection, serverCostSection } from './scale-sections.js';
 import { cliSection, exitSection, failoverSection, handoffSection, runLeaseSection } from './sections.js';
@@ -55,6 +56,7 @@ const FULL: Plan = {
   cost: { elections: 100, capacityReads: 20_000, capacityWrites: 5000 },
   handoff: [[3, 20], [10, 10], [100, 3]],
   churnScale: 1,
+  tls: { opens: 60, handovers: 60, warmup: 20 },
 };
 
 const QUICK: Plan = {
@@ -76,6 +78,7 @@ const QUICK: Plan = {
   cost: { elections: 50, capacityReads: 5000, capacityWrites: 2000 },
   handoff: [[3, 5], [10, 3]],
   churnScale: 0.25,
+  tls: { opens: 10, handovers: 8, warmup: 5 },
 };
 
 /** The sections in the order they run; `--only` picks some of them by name. */
@@ -91,6 +94,7 @@ const SECTIONS: Array<[name: string, run: (ctx: Context) => Promise<void>]> = [
   ['lean', leanSection],
   ['handoff', handoffSection],
   ['churn', churnSection],
+  ['tls', tlsSection],
 ];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--json FILE] [--only SECTION,...]

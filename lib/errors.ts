@@ -38,6 +38,7 @@ export type LibraryErrorCode =
   | 'DATA_TOO_LARGE'
   | 'SESSION_TIMEOUT_OUT_OF_RANGE'
   | 'UNREACHABLE'
+  | 'TLS_CONFIG'
   | 'ABORTED'
   | 'TIMEOUT'
   | 'CLOSED'
@@ -211,11 +212,33 @@ export class SessionTimeoutError extends ZkElectionError {
 export class UnreachableError extends ZkElectionError {
   override name = 'UnreachableError';
   readonly connectString: string;
-  constructor(connectString: string, timeoutMs: number, options?: { cause?: unknown }) {
+  /** What a probe of the servers found (a TLS handshake's failure, a refused connection), when one ran. */
+  readonly detail: string | undefined;
+  constructor(connectString: string, timeoutMs: number, options?: { cause?: unknown; detail?: string | undefined; tls?: boolean | undefined }) {
+    const how = options?.tls ? ' over TLS' : '';
     // A name that does not resolve is said in the message: it is the likeliest typo of all.
-    const why = options?.cause instanceof HostNotFoundError ? `: ${options.cause.message}` : '';
-    super(`cannot reach ZooKeeper at ${connectString} within ${timeoutMs} ms${why}`, 'UNREACHABLE', options);
+    const why = options?.detail ? `: ${options.detail}` : options?.cause instanceof HostNotFoundError ? `: ${options.cause.message}` : '';
+    super(`cannot reach ZooKeeper at ${connectString}${how} within ${timeoutMs} ms${why}`, 'UNREACHABLE', options);
     this.connectString = connectString;
+    this.detail = options?.detail;
+  }
+}
+
+/**
+ * The `tls` option is unusable: a file missing, unreadable or not PEM, a key without its
+ * certificate (or the other way round), a key that is not the certificate's, a certificate out of
+ * its validity. Thrown before anything connects. A passphrase is never repeated in the message.
+ */
+export class TlsConfigError extends ZkElectionError {
+  override name = 'TlsConfigError';
+  /** The option at fault: `tls`, `tls.ca`, `tls.cert`, `tls.key` or `tls.passphrase`. */
+  readonly option: string;
+  /** The file it names, as an absolute path, when there is one. */
+  readonly file: string | undefined;
+  constructor(option: string, message: string, options?: { file?: string; cause?: unknown }) {
+    super(`${option}${options?.file ? ` (${options.file})` : ''}: ${message}`, 'TLS_CONFIG', options);
+    this.option = option;
+    this.file = options?.file;
   }
 }
 

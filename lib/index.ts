@@ -16,6 +16,7 @@ export { requestStepDown, type StepDownOptions, type StepDownResult } from './ob
 
 export { Session, type SessionOptions, type SessionState, type SessionEvents, type AuthInfo } from './session/session.js';
 export type { RetryPolicy } from './session/retry.js';
+export type { TlsOptions } from './session/tls-options.js';
 
 export { MAX_PAYLOAD_BYTES, type CandidatePayload } from './znode/payload.js';
 export { Perms, type Acl, type Stat } from './zk/handle.js';
@@ -46,6 +47,7 @@ export {
   DataTooLargeError,
   SessionTimeoutError,
   UnreachableError,
+  TlsConfigError,
   AbortedError,
   TimeoutError,
   ClosedError,

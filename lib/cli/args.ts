@@ -4,7 +4,9 @@
  * instead of saying what --timeout expects).
  */
 import type { ParseArgsConfig } from 'node:util';
+import { isZkElectionError } from '../errors.js';
 import type { AuthInfo } from '../session/session.js';
+import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import { UsageError } from './io.js';
 import type { ListenAddress } from './run/metrics.js';
 
@@ -15,6 +17,9 @@ export const COMMON_OPTIONS = {
   connect: { type: 'string' },
   auth: { type: 'string' },
   timeout: { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;
@@ -112,10 +117,38 @@ export function authOption(parsed: Parsed, env: NodeJS.ProcessEnv): AuthInfo | u
   return { scheme: raw.slice(0, colon), credentials: raw.slice(colon + 1) };
 }
 
+/** The CLI's names for the `tls` option's fields, in its error messages. */
+const TLS_NAMES: Record<string, string> = { ca: '--tls-ca', cert: '--tls-cert', key: '--tls-key', passphrase: '$ZK_TLS_PASSPHRASE' };
+
+/**
+ * TLS from --tls-ca/--tls-cert/--tls-key, each falling back to $ZK_TLS_CA/$ZK_TLS_CERT/$ZK_TLS_KEY,
+ * and the key's passphrase from $ZK_TLS_PASSPHRASE only (a flag would show it in ps); undefined
+ * for plaintext. Checked here, before anything starts: a bad file is TLS_CONFIG, exit 2.
+ */
+export function tlsOption(parsed: Parsed, env: NodeJS.ProcessEnv): TlsOptions | undefined {
+  const pick = (flag: string, variable: string): string | undefined => {
+    const value = parsed.values[flag];
+    return typeof value === 'string' ? value : env[variable] || undefined;
+  };
+  const ca = pick('tls-ca', 'ZK_TLS_CA');
+  const cert = pick('tls-cert', 'ZK_TLS_CERT');
+  const key = pick('tls-key', 'ZK_TLS_KEY');
+  const passphrase = env.ZK_TLS_PASSPHRASE || undefined;
+  if (ca === undefined && cert === undefined && key === undefined) return undefined;
+  try {
+    return validateTlsOptions({ ca, cert, key, passphrase });
+  } catch (error) {
+    // The library names its fields (tls.cert); a CLI user typed flags.
+    if (isZkElectionError(error, 'TLS_CONFIG')) error.message = error.message.replace(/\btls\.(ca|cert|key|passphrase)\b/g, (_, field: string) => TLS_NAMES[field]!);
+    throw error;
+  }
+}
+
 /** What every command that talks to ZooKeeper takes from the common flags. */
-export function sessionOptions(parsed: Parsed, env: NodeJS.ProcessEnv): { connect: string; connectTimeout: number; auth?: AuthInfo } {
+export function sessionOptions(parsed: Parsed, env: NodeJS.ProcessEnv): { connect: string; connectTimeout: number; auth?: AuthInfo; tls?: TlsOptions } {
   const auth = authOption(parsed, env);
-  return { connect: connectOption(parsed, env), connectTimeout: msOption(parsed, 'timeout', 10_000), ...(auth ? { auth } : {}) };
+  const tls = tlsOption(parsed, env);
+  return { connect: connectOption(parsed, env), connectTimeout: msOption(parsed, 'timeout', 10_000), ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) };
 }
 
 /**

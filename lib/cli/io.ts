@@ -64,6 +64,7 @@ export function exitCodeFor(error: unknown): number {
     switch (error.code) {
       case 'UNREACHABLE':
         return EXIT.UNREACHABLE;
+      case 'TLS_CONFIG':
       case 'HANDOFF_TARGET_GONE':
       case 'HANDOFF_INTERRUPTED':
         return EXIT.HANDED_ELSEWHERE;

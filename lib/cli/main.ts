@@ -30,6 +30,9 @@ Global options (before or after the command):
                   credentials for ACL-protected elections, e.g. digest:user:password
                   (default: $ZK_AUTH, which other users cannot see in ps; never echoed)
   --timeout MS    how long to try to reach ZooKeeper (default 10000)
+  --tls-ca FILE   connect over TLS, trusting the CA certificate(s) in this PEM file
+                  (default: $ZK_TLS_CA); --tls-cert FILE and --tls-key FILE (default:
+                  $ZK_TLS_CERT, $ZK_TLS_KEY; passphrase: $ZK_TLS_PASSPHRASE) for client certificates
   -v, --verbose   stack traces on errors
   -h, --help      help for a command: zk-election <command> --help
   --version       print the version
@@ -93,7 +96,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** The global options that take a value; `-v`/`--verbose` is the one that does not. */
-const GLOBAL_VALUES = new Set(['--connect', '--auth', '--timeout']);
+const GLOBAL_VALUES = new Set(['--connect', '--auth', '--timeout', '--tls-ca', '--tls-cert', '--tls-key']);
 
 /**
  * Global options may come before the command (`zk-election --connect X participants /p`): they
@@ -115,7 +118,7 @@ function splitGlobalOptions(argv: string[]): { name: string | undefined; rest: s
         globals.push(argv[(i += 1)]!);
       }
     } else {
-      throw new UsageError(`unknown option ${flag} before the command (global options: --connect, --auth, --timeout, --verbose); see zk-election --help`);
+      throw new UsageError(`unknown option ${flag} before the command (global options: --connect, --auth, --timeout, --tls-ca, --tls-cert, --tls-key, --verbose); see zk-election --help`);
     }
   }
   const name = argv[i];

@@ -48,6 +48,9 @@ Options:
   --id ID                    participant id shown to operators (default host:pid:random)
   --connect S                ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS  credentials for the session, e.g. digest:user:password (default: $ZK_AUTH)
+  --tls-ca FILE              TLS to a secureClientPort, trusting this PEM CA file (default: $ZK_TLS_CA);
+  --tls-cert FILE            with a client certificate and its key (default: $ZK_TLS_CERT,
+  --tls-key FILE             $ZK_TLS_KEY; an encrypted key's passphrase: $ZK_TLS_PASSPHRASE)
   --session-timeout MS       requested ZooKeeper session timeout T (default 10000)
   --lease-margin MS          lease margin M, less than T/2 (default 10% of T)
   --grace MS                 SIGTERM this long before SIGKILL (default 30% of T; shortened, with a
@@ -304,7 +307,7 @@ class Supervisor extends EventEmitter<{ restart: [] }> {
 
   #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
     // The command gets its own term's facts, not our credentials.
-    const { ZK_AUTH: _credentials, ...env } = process.env;
+    const { ZK_AUTH: _credentials, ZK_TLS_PASSPHRASE: _passphrase, ...env } = process.env;
     return {
       ...env,
       ZK_ELECTION_PATH: this.config.path,

@@ -25,6 +25,8 @@ Options:
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS
                  credentials for an ACL-protected election (default: $ZK_AUTH)
+  --tls-ca FILE, --tls-cert FILE, --tls-key FILE
+                 TLS to a secureClientPort: PEM files (default: $ZK_TLS_CA, $ZK_TLS_CERT, $ZK_TLS_KEY)
 
 Exit codes: 0 done; 1 no leader, or no participant with that id, or (without --force) it
 is not the leader; 2 bad usage; 3 ZooKeeper unreachable; 4 the participant did not step

@@ -5,6 +5,7 @@ import type { Leadership, SuspendedPolicy } from './leadership.js';
 import type { Logger } from '../util/logger.js';
 import type { RetryPolicy } from '../session/retry.js';
 import type { AuthInfo, Session } from '../session/session.js';
+import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import type { Acl } from '../zk/handle.js';
 import { optionalSignal, optionalTimeout, positiveInteger, validateElectionPath } from '../util/validate.js';
 
@@ -25,6 +26,12 @@ export interface CandidateOptions {
   connectTimeout?: number | undefined;
   /** Credentials added to the session, e.g. `{ scheme: 'digest', credentials: 'user:secret' }`. */
   auth?: AuthInfo | AuthInfo[] | undefined;
+  /**
+   * Connect over TLS (ZooKeeper's secureClientPort): **paths** of PEM files, checked when this is
+   * called, before anything connects (TLS_CONFIG). Ignored with a shared Session (it has its own).
+   * @default plaintext
+   */
+  tls?: TlsOptions | undefined;
   /** ACL for the nodes we create (set right after creating them). @default world:anyone, all permissions */
   acl?: Acl[] | undefined;
   /**
@@ -79,6 +86,7 @@ export interface ValidatedCandidateOptions {
   sessionTimeout: number | undefined;
   connectTimeout: number | undefined;
   auth: AuthInfo | AuthInfo[] | undefined;
+  tls: TlsOptions | undefined;
   acl: Acl[] | undefined;
   suspendedPolicy: SuspendedPolicy;
   /** undefined: 10 % of the negotiated session timeout, decided once the session is known. */
@@ -117,6 +125,7 @@ export function validateCandidateOptions(path: string, options: CandidateOptions
     sessionTimeout: options.sessionTimeout === undefined ? undefined : positiveInteger('sessionTimeout', options.sessionTimeout, 0),
     connectTimeout: options.connectTimeout === undefined ? undefined : positiveInteger('connectTimeout', options.connectTimeout, 0),
     auth: options.auth,
+    tls: validateTlsOptions(options.tls),
     acl: options.acl,
     suspendedPolicy,
     leaseMargin: optionalTimeout('leaseMargin', options.leaseMargin),

@@ -20,6 +20,7 @@ import { childPath } from '../zk/paths.js';
 import type { Session, SessionState } from '../session/session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { resolveSession } from '../session/resolve-session.js';
+import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import { optionalSignal, validateElectionPath } from '../util/validate.js';
 import type { Watcher, ZkHandle } from '../zk/handle.js';
 
@@ -33,6 +34,12 @@ export interface ObserveLeaderOptions {
   /** ms, for a session of its own. @default 10000 */
   sessionTimeout?: number | undefined;
   auth?: AuthInfo | AuthInfo[] | undefined;
+  /**
+   * Connect over TLS (ZooKeeper's secureClientPort): **paths** of PEM files, checked when this is
+   * called, before anything connects (TLS_CONFIG). Ignored with a shared Session (it has its own).
+   * @default plaintext
+   */
+  tls?: TlsOptions | undefined;
   logger?: Logger | undefined;
 }
 
@@ -40,7 +47,8 @@ export interface ObserveLeaderOptions {
 export function observeLeader(path: string, options: ObserveLeaderOptions = {}): AsyncIterableIterator<Participant | undefined> {
   validateElectionPath(path);
   optionalSignal('signal', options.signal);
-  return new LeaderObserver(path, options)[Symbol.asyncIterator]();
+  const tls = validateTlsOptions(options.tls);
+  return new LeaderObserver(path, { ...options, ...(tls ? { tls } : {}) })[Symbol.asyncIterator]();
 }
 
 type Seen = { leader: Participant | undefined };

@@ -16,6 +16,7 @@ import type { Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { requeueBehind, writeRequest } from './handoff.js';
+import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import { optionalSignal, optionalTimeout, validateElectionPath } from '../util/validate.js';
 import type { ZkHandle } from '../zk/handle.js';
 
@@ -38,6 +39,12 @@ export interface StepDownOptions {
   by?: string | undefined;
   connectTimeout?: number | undefined;
   auth?: AuthInfo | AuthInfo[] | undefined;
+  /**
+   * Connect over TLS (ZooKeeper's secureClientPort): **paths** of PEM files, checked when this is
+   * called, before anything connects (TLS_CONFIG). Ignored with a shared Session (it has its own).
+   * @default plaintext
+   */
+  tls?: TlsOptions | undefined;
   logger?: Logger | undefined;
 }
 
@@ -64,6 +71,7 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   validateElectionPath(path);
   optionalSignal('signal', options.signal);
   if (options.to !== undefined && (typeof options.to !== 'string' || options.to === '')) throw new InvalidArgumentError('Expected `to` to be a non-empty participant id');
+  validateTlsOptions(options.tls);
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);
   // Reaching ZooKeeper is bounded by its own timeout, at most `timeout`: an unreachable ensemble

@@ -4,7 +4,7 @@ import { Session } from './session.js';
 import type { SessionOptions } from './session-options.js';
 
 /** The fields of a caller's options that shape a session it opens for itself. */
-const SESSION_FIELDS = ['sessionTimeout', 'connectTimeout', 'auth', 'strictSessionTimeout', 'retry', 'logger', 'signal', 'transport', 'clock'] as const satisfies ReadonlyArray<keyof SessionOptions>;
+const SESSION_FIELDS = ['sessionTimeout', 'connectTimeout', 'auth', 'tls', 'strictSessionTimeout', 'retry', 'logger', 'signal', 'transport', 'clock'] as const satisfies ReadonlyArray<keyof SessionOptions>;
 type SessionField = (typeof SESSION_FIELDS)[number];
 
 /** Any caller's options (an election's, an observer's, a step-down's): undefined means the default. */

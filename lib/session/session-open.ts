@@ -9,12 +9,16 @@ import { ClosedError, errorForReturnCode, HostNotFoundError, SessionTimeoutError
 import type { Logger } from '../util/logger.js';
 import { OPEN_RETRY, retry } from './retry.js';
 import type { AuthInfo } from './session-options.js';
+import { probeServers, type ProbeResult } from './connect-probe.js';
+import type { TlsOptions } from './tls-options.js';
 import { AUTH_FAILED_STATE, type Transport, type ZkHandle } from '../zk/handle.js';
 
 export interface OpenSessionOptions extends Omit<OpenHandleOptions, 'timeoutMs'> {
   logger: Logger;
   /** True once the Session is closed: no new handle then. */
   isClosed(): boolean;
+  /** Explain an UNREACHABLE by probing the servers (connect-probe.ts): for real servers, not an in-memory transport. */
+  probe: boolean;
 }
 
 /**
@@ -25,6 +29,7 @@ export interface OpenSessionOptions extends Omit<OpenHandleOptions, 'timeoutMs'>
 export async function openSession(options: OpenSessionOptions): Promise<ZkHandle> {
   const deadline = performance.now() + options.connectTimeout;
   const worthAnother = (error: unknown): boolean => (error instanceof ClosedError || error instanceof HostNotFoundError) && !options.isClosed();
+  const probe = options.probe ? new SlowOpenProbe(options, deadline) : undefined;
   try {
     return await retry('open session', () => openHandle({ ...options, timeoutMs: Math.max(1, deadline - performance.now()) }), {
       ...OPEN_RETRY,
@@ -34,9 +39,49 @@ export async function openSession(options: OpenSessionOptions): Promise<ZkHandle
       retryIf: worthAnother,
     });
   } catch (error) {
-    throw worthAnother(error) ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+    const failure = worthAnother(error) ? new UnreachableError(options.connect, options.connectTimeout, { cause: error }) : error;
+    if (!(failure instanceof UnreachableError)) throw failure;
+    // The message says what the probe found, per server and what to do; the cause keeps the native
+    // client's own reason for its last refused handshake, the verdict of the client that failed.
+    const native = failure.cause instanceof TlsHandshakeError ? failure.cause : undefined;
+    const found = probe?.result;
+    const detail = found?.detail ?? (native ? `TLS refused: ${native.message}` : undefined);
+    throw new UnreachableError(options.connect, options.connectTimeout, { cause: native ?? found?.cause ?? failure.cause, tls: options.tls !== undefined, ...(detail ? { detail } : {}) });
+  } finally {
+    probe?.stop();
   }
 }
+
+/**
+ * An opening that has not connected after PROBE_AFTER_MS (or half its timeout) probes the servers
+ * once, within what is left of its timeout, so that an UNREACHABLE can say why. A healthy open
+ * connects in milliseconds and never probes.
+ */
+class SlowOpenProbe {
+  result: ProbeResult | undefined;
+  readonly #timer: NodeJS.Timeout;
+  #stopped = false;
+
+  constructor(options: OpenSessionOptions, deadline: number) {
+    const { connect, tls, connectTimeout, logger } = options;
+    this.#timer = setTimeout(() => {
+      // The probe's answer must be in before the opening gives up.
+      const budget = Math.max(1, deadline - performance.now() - PROBE_MARGIN_MS);
+      probeServers(connect, tls, budget).then(
+        (found) => void (this.#stopped || (this.result = found)),
+        (error: unknown) => logger.debug('connect probe failed', { error: (error as Error).message }),
+      );
+    }, Math.min(PROBE_AFTER_MS, connectTimeout / 2));
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+}
+const PROBE_AFTER_MS = 1000;
+const PROBE_MARGIN_MS = 100;
 
 export interface OpenHandleOptions {
   transport: Transport;
@@ -46,6 +91,8 @@ export interface OpenHandleOptions {
   /** Refuse a granted timeout other than the requested one. */
   strict: boolean;
   auth: readonly AuthInfo[];
+  /** TLS files for the handle (validated); plaintext without. */
+  tls: TlsOptions | undefined;
   clock: Clock;
   /** What is left of the session's connect timeout, ms. */
   timeoutMs: number;
@@ -59,7 +106,7 @@ export interface OpenHandleOptions {
 
 /** Resolves with a connected, authenticated handle; rejects with UNREACHABLE, AUTH_FAILED, SESSION_TIMEOUT_OUT_OF_RANGE or CLOSED. */
 export async function openHandle(options: OpenHandleOptions): Promise<ZkHandle> {
-  const handle = options.transport({ connect: options.connect, sessionTimeout: options.requestedTimeout, clock: options.clock });
+  const handle = options.transport({ connect: options.connect, sessionTimeout: options.requestedTimeout, clock: options.clock, ...(options.tls ? { tls: options.tls } : {}) });
   options.adopt(handle);
   try {
     await waitConnected(handle, options);
@@ -91,10 +138,20 @@ function waitConnected(handle: ZkHandle, options: OpenHandleOptions): Promise<vo
     const onClose = (): void => (cleanup(), reject(new ClosedError('session')));
     // A real timer, not the session's clock: this bounds a wait for the network. Ref'd: someone
     // awaits it, and a handle that never connects may hold nothing else on the event loop.
-    const timer = setTimeout(() => (cleanup(), reject(new UnreachableError(connect, connectTimeout))), timeoutMs);
+    const timer = setTimeout(() => {
+      cleanup();
+      // Read before the handle is closed: why its last TLS handshake failed, if one did.
+      const refused = handle.tlsError;
+      reject(new UnreachableError(connect, connectTimeout, refused ? { cause: new TlsHandshakeError(refused) } : {}));
+    }, timeoutMs);
     handle.on('connected', onConnected);
     handle.on('closed', onClosed);
     closing.addEventListener('abort', onClose, { once: true });
     if (handle.connected) onConnected();
   });
+}
+
+/** The native client's reason for its last refused TLS handshake (ZkHandle.tlsError): the `cause` of an UNREACHABLE. */
+export class TlsHandshakeError extends Error {
+  override name = 'TlsHandshakeError';
 }

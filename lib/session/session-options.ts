@@ -3,6 +3,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { RetryPolicy } from './retry.js';
 import type { Transport } from '../zk/handle.js';
+import type { TlsOptions } from './tls-options.js';
 
 /** Digest credentials (`user:password`), or any scheme the server knows. */
 export interface AuthInfo {
@@ -19,6 +20,12 @@ export interface SessionOptions {
   connectTimeout?: number | undefined;
   /** Credentials added to every new session before it is used. */
   auth?: AuthInfo | AuthInfo[] | undefined;
+  /**
+   * Connect over TLS (ZooKeeper's secureClientPort): **paths** of PEM files, checked before
+   * anything connects (TLS_CONFIG). The servers' certificates must be signed by `ca`; `cert` and
+   * `key` for servers that ask for client certificates. @default plaintext
+   */
+  tls?: TlsOptions | undefined;
   /** Throw SESSION_TIMEOUT_OUT_OF_RANGE when the server grants another timeout than asked. @default true */
   strictSessionTimeout?: boolean | undefined;
   /**

@@ -33,6 +33,7 @@ import type { AuthInfo, SessionOptions } from './session-options.js';
 import { nativeTransport } from '../zk/native-client.js';
 import { KeepAlive } from './keep-alive.js';
 import { openSession } from './session-open.js';
+import { validateTlsOptions, type TlsOptions } from './tls-options.js';
 import type { Transport, ZkHandle } from '../zk/handle.js';
 
 export type SessionState = 'connecting' | 'connected' | 'suspended' | 'reconnected' | 'expired' | 'closed';
@@ -53,6 +54,8 @@ export function defaultConnectString(): string {
 export interface SessionCredentials {
   readonly id: string;
   readonly password: string;
+  /** The session's TLS files: a twin must speak TLS to a TLS-only server too. */
+  readonly tls: TlsOptions | undefined;
 }
 
 /** Set by Session's static block: the one way into the private credentials. */
@@ -76,6 +79,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The monotonic clock of leases and term timers (SessionOptions.clock). @internal */
   readonly clock: Clock;
   readonly #auth: AuthInfo[];
+  readonly #tls: TlsOptions | undefined;
   readonly #strict: boolean;
   readonly #retry: ResolvedRetryPolicy;
   readonly #transport: Transport;
@@ -117,6 +121,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.connectTimeout = positiveInteger('connectTimeout', options.connectTimeout, DEFAULT_CONNECT_TIMEOUT);
     optionalSignal('signal', options.signal);
     this.#auth = options.auth === undefined ? [] : Array.isArray(options.auth) ? options.auth : [options.auth];
+    this.#tls = validateTlsOptions(options.tls);
     this.#strict = options.strictSessionTimeout ?? true;
     this.#retry = resolveRetryPolicy(OPERATION_RETRY, options.retry);
     this.#transport = options.transport ?? nativeTransport;
@@ -255,7 +260,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** See {@link sessionCredentials}. */
   #credentials(): SessionCredentials | undefined {
     const client = this.#client;
-    return client && !client.closed ? { id: client.sessionId, password: client.sessionPassword } : undefined;
+    return client && !client.closed ? { id: client.sessionId, password: client.sessionPassword, tls: this.#tls } : undefined;
   }
 
   /** The handle of `epoch` if it is current and connected now. */
@@ -303,6 +308,9 @@ export class Session extends EventEmitter<SessionEvents> {
         connectTimeout: this.connectTimeout,
         strict: this.#strict,
         auth: this.#auth,
+        tls: this.#tls,
+        // Real servers only: an in-memory transport has nobody to probe.
+        probe: this.#transport === nativeTransport,
         clock: this.clock,
         closing: this.#closing.signal,
         logger: this.#log,

@@ -113,10 +113,36 @@ export function findZooKeeperClasspath(
   throw new ZooKeeperNotFoundError(`no ZooKeeper server jar found; looked in ${where}; ${INSTALL_HINT}`);
 }
 
-/** Both halves at once, for starting servers. */
+/**
+ * Netty, which a TLS server needs (NettyServerCnxnFactory). An Apache distribution ships it in
+ * lib/; Debian's zookeeper.jar names only some of it in its manifest (not netty-codec, which
+ * SslHandler is built on, nor netty-resolver and the native transport's common part), so they
+ * are added from Debian's libnetty-java, next to zookeeper.jar.
+ */
+const NETTY_JARS = ['netty-buffer', 'netty-codec', 'netty-common', 'netty-handler', 'netty-resolver', 'netty-transport', 'netty-transport-native-unix-common'];
+
+/** `classpath` with Netty's jars; throws ZooKeeperNotFoundError naming the missing ones. */
+export function withNettyJars(classpath: string): string {
+  const entries = classpath.split(path.delimiter);
+  if (entries.some((entry) => /(^|[/\\])netty-handler[\w.-]*\.jar$/.test(entry))) return classpath;
+  const dir = path.dirname(entries[0] ?? '');
+  const jars = NETTY_JARS.map((name) => path.join(dir, `${name}.jar`));
+  const missing = jars.filter((jar) => !isFile(jar));
+  if (missing.length > 0) {
+    throw new ZooKeeperNotFoundError(
+      `a TLS server (NettyServerCnxnFactory) needs Netty's jars, missing: ${missing.join(', ')}; ` +
+        "install Debian's libnetty-java (apt-get install libnetty-java), or set ZOOKEEPER_HOME to an Apache ZooKeeper distribution (its lib/ has them)",
+    );
+  }
+  return [...entries, ...jars].join(path.delimiter);
+}
+
+/** Both halves at once, for starting servers; with `tls`, Netty's jars too. */
 export function findZooKeeperRuntime(
   env: NodeJS.ProcessEnv = process.env,
   searchDirs: readonly string[] = DEFAULT_SEARCH_DIRS,
+  options: { tls?: boolean } = {},
 ): ZooKeeperRuntime {
-  return { java: findJava(env), classpath: findZooKeeperClasspath(env, searchDirs) };
+  const classpath = findZooKeeperClasspath(env, searchDirs);
+  return { java: findJava(env), classpath: options.tls ? withNettyJars(classpath) : classpath };
 }

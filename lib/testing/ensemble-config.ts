@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { TestCertificates } from './certificates.js';
 import { LOOPBACK } from './ports.js';
 import { TestingError } from './testing-errors.js';
 
@@ -23,6 +24,13 @@ export interface Timing {
   maxSessionTimeout: number;
 }
 
+/** A TLS-only ensemble: its stores, whether it asks clients for certificates, whether peers talk TLS too. */
+export interface ServerTls {
+  certificates: TestCertificates;
+  clientAuth: 'need' | 'want' | 'none';
+  quorum: boolean;
+}
+
 export function memberSpec(baseDir: string, id: number, ports: readonly number[]): MemberSpec {
   const dir = path.join(baseDir, `server-${id}`);
   const [clientPort, quorumPort, electionPort] = ports;
@@ -39,9 +47,35 @@ export function memberSpec(baseDir: string, id: number, ports: readonly number[]
   };
 }
 
-function serverLine(member: MemberSpec): string {
-  // The client address after ';' keeps the client port on loopback as well.
-  return `server.${member.id}=${LOOPBACK}:${member.quorumPort}:${member.electionPort};${LOOPBACK}:${member.clientPort}`;
+function serverLine(member: MemberSpec, tls: ServerTls | undefined): string {
+  // The client address after ';' keeps the client port on loopback as well; a TLS-only member
+  // has none (it would open a plaintext port): its secureClientPort is set on its own.
+  const client = tls ? '' : `;${LOOPBACK}:${member.clientPort}`;
+  return `server.${member.id}=${LOOPBACK}:${member.quorumPort}:${member.electionPort}${client}`;
+}
+
+/**
+ * TLS only: Netty serves the secure client port, and there is no plaintext one. The stores are
+ * PKCS12, as keytool and openssl make them; `ssl.clientAuth` need is ZooKeeper's default.
+ */
+function tlsLines(member: MemberSpec, tls: ServerTls): string[] {
+  const { keyStore, trustStore, storePassword } = tls.certificates;
+  const stores = (prefix: string): string[] => [
+    `${prefix}.keyStore.location=${keyStore}`,
+    `${prefix}.keyStore.password=${storePassword}`,
+    `${prefix}.keyStore.type=PKCS12`,
+    `${prefix}.trustStore.location=${trustStore}`,
+    `${prefix}.trustStore.password=${storePassword}`,
+    `${prefix}.trustStore.type=PKCS12`,
+  ];
+  return [
+    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
+    `secureClientPort=${member.clientPort}`,
+    `secureClientPortAddress=${LOOPBACK}`,
+    ...stores('ssl'),
+    `ssl.clientAuth=${tls.clientAuth}`,
+    ...(tls.quorum ? ['sslQuorum=true', ...stores('ssl.quorum')] : []),
+  ];
 }
 
 /**
@@ -49,12 +83,11 @@ function serverLine(member: MemberSpec): string {
  * 5 s to sync at start and 2 s of silence before the leader drops them, roomy enough for a
  * shared 2-core machine yet quick to notice a killed or paused peer.
  */
-export function renderConfig(member: MemberSpec, members: readonly MemberSpec[], timing: Timing): string {
+export function renderConfig(member: MemberSpec, members: readonly MemberSpec[], timing: Timing, tls?: ServerTls): string {
   const lines = [
     `tickTime=${timing.tickTime}`,
     `dataDir=${member.dataDir}`,
-    `clientPort=${member.clientPort}`,
-    `clientPortAddress=${LOOPBACK}`,
+    ...(tls ? tlsLines(member, tls) : [`clientPort=${member.clientPort}`, `clientPortAddress=${LOOPBACK}`]),
     `minSessionTimeout=${timing.minSessionTimeout}`,
     `maxSessionTimeout=${timing.maxSessionTimeout}`,
     '4lw.commands.whitelist=*',
@@ -63,15 +96,15 @@ export function renderConfig(member: MemberSpec, members: readonly MemberSpec[],
     'maxClientCnxns=0',
   ];
   if (members.length > 1) {
-    lines.push('initLimit=25', 'syncLimit=10', ...members.map(serverLine));
+    lines.push('initLimit=25', 'syncLimit=10', ...members.map((m) => serverLine(m, tls)));
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** Creates the member's directories and writes its zoo.cfg (and myid, for an ensemble). */
-export async function writeMemberFiles(member: MemberSpec, members: readonly MemberSpec[], timing: Timing): Promise<void> {
+export async function writeMemberFiles(member: MemberSpec, members: readonly MemberSpec[], timing: Timing, tls?: ServerTls): Promise<void> {
   await fs.mkdir(member.dataDir, { recursive: true });
-  await fs.writeFile(member.configFile, renderConfig(member, members, timing));
+  await fs.writeFile(member.configFile, renderConfig(member, members, timing, tls));
   if (members.length > 1) await fs.writeFile(path.join(member.dataDir, 'myid'), `${member.id}\n`);
 }
 

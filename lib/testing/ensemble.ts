@@ -1,12 +1,12 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Logger } from 'winston';
 import { abortedStart, ServerTimeoutError, TestingError } from './testing-errors.js';
 import { findZooKeeperRuntime } from './classpath.js';
-import { memberSpec, systemPropertyArgs, writeMemberFiles, type MemberSpec, type Timing } from './ensemble-config.js';
+import { memberSpec, systemPropertyArgs, writeMemberFiles, type MemberSpec, type ServerTls, type Timing } from './ensemble-config.js';
+import { clientTls, prepareServerTls, resolveTestTls, type ResolvedTestTls, type TestTlsOptions } from './ensemble-tls.js';
+import type { TestCertificates } from './certificates.js';
+import type { TlsOptions } from '../session/tls-options.js';
 import type { ServerMode } from './four-letter.js';
-import { removeOnExit } from './host-exit.js';
+import { makeBaseDir, type BaseDir } from './base-dir.js';
 import { logTail } from './log-tail.js';
 import { freeLoopbackPorts, isLoopbackPortFree, LOOPBACK } from './ports.js';
 import { ServerExitedError, ServerProcess, type LaunchSpec, type LocalServer } from './local-server.js';
@@ -37,6 +37,13 @@ export interface StartZooKeeperOptions {
    * within half a second instead of a minute.
    */
   systemProperties?: Record<string, string> | undefined;
+  /**
+   * TLS only: every server serves clients on a secure client port alone (Netty,
+   * `secureClientPort`, no plaintext port), with a CA, a server and a client certificate made for
+   * this ensemble in `baseDir/tls` (openssl and Java's keytool; Netty's jars on the classpath).
+   * Pass the ensemble's `tls` to the library. `true` for the defaults. @default false
+   */
+  tls?: boolean | TestTlsOptions | undefined;
 }
 
 export interface LocalEnsemble {
@@ -44,6 +51,13 @@ export interface LocalEnsemble {
   readonly connectString: string;
   readonly servers: readonly LocalServer[];
   readonly baseDir: string;
+  /**
+   * For a TLS ensemble, the library's `tls` option that connects to it: PEM file paths of the
+   * test CA, the client certificate and its key (`{ ca, cert, key }`); undefined for plaintext.
+   */
+  readonly tls: TlsOptions | undefined;
+  /** For a TLS ensemble, every certificate file made for it (the CA's key too, to sign more); undefined for plaintext. */
+  readonly certificates: TestCertificates | undefined;
   /** Stops every JVM (SIGTERM, then SIGKILL), waits for them to exit, removes a baseDir it created. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -91,6 +105,7 @@ interface ResolvedOptions {
   signal: AbortSignal | undefined;
   /** `-Dname=value` for each of `systemProperties`. */
   jvmProperties: string[];
+  tls: ResolvedTestTls | undefined;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -115,7 +130,8 @@ function resolveOptions(options: StartZooKeeperOptions): ResolvedOptions {
     throw new TestingError(`clientPort is for a standalone server, from 1 to 65535; got ${clientPort} with ${servers} servers`, 'INVALID_ARGUMENT');
   }
   const jvmProperties = systemPropertyArgs(options.systemProperties);
-  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort, signal: options.signal, jvmProperties };
+  const tls = resolveTestTls(options.tls);
+  return { servers, timing: { tickTime, minSessionTimeout, maxSessionTimeout }, startTimeoutMs, logger: options.logger, clientPort, signal: options.signal, jvmProperties, tls };
 }
 
 /** True when the modes show a working ensemble: one leader (or a standalone) and a majority serving. */
@@ -133,7 +149,16 @@ class Ensemble implements LocalEnsemble {
     readonly servers: readonly ServerProcess[],
     private readonly dir: BaseDir,
     private readonly logger: Logger | undefined,
+    private readonly serverTls: ServerTls | undefined,
   ) {}
+
+  get tls(): TlsOptions | undefined {
+    return this.serverTls && clientTls(this.serverTls.certificates);
+  }
+
+  get certificates(): TestCertificates | undefined {
+    return this.serverTls?.certificates;
+  }
 
   get baseDir(): string {
     return this.dir.path;
@@ -195,29 +220,6 @@ class Ensemble implements LocalEnsemble {
   }
 }
 
-/** Where configs, data and logs live; `remove()` deletes only a directory we created. */
-interface BaseDir {
-  path: string;
-  remove(): Promise<void>;
-}
-
-/** A directory we create is ours to remove, on stop or at exit if stop never came; a given one is the caller's. */
-async function makeBaseDir(given: string | undefined): Promise<BaseDir> {
-  if (given !== undefined) {
-    await fs.mkdir(given, { recursive: true });
-    return { path: given, remove: async () => {} };
-  }
-  const created = await fs.mkdtemp(path.join(os.tmpdir(), 'zk-election-'));
-  const forget = removeOnExit(created);
-  return {
-    path: created,
-    remove: async () => {
-      await fs.rm(created, { recursive: true, force: true });
-      forget();
-    },
-  };
-}
-
 /**
  * A fixed port must be free before the JVM starts: a server that cannot bind exits, but the
  * readiness probe would be answered by whatever already listens there.
@@ -230,13 +232,13 @@ async function takenPortRefused(port: number): Promise<number> {
 }
 
 /** Fresh ports and config files: one client port for a standalone server, client/quorum/election for each member. */
-async function planMembers(baseDir: string, options: ResolvedOptions): Promise<MemberSpec[]> {
+async function planMembers(baseDir: string, options: ResolvedOptions, tls: ServerTls | undefined): Promise<MemberSpec[]> {
   const perMember = options.servers === 1 ? 1 : 3;
   const ports = options.clientPort !== undefined ? [await takenPortRefused(options.clientPort)] : await freeLoopbackPorts(options.servers * perMember);
   const members = Array.from({ length: options.servers }, (_, i) =>
     memberSpec(baseDir, i + 1, ports.slice(i * perMember, (i + 1) * perMember)),
   );
-  await Promise.all(members.map((member) => writeMemberFiles(member, members, options.timing)));
+  await Promise.all(members.map((member) => writeMemberFiles(member, members, options.timing, tls)));
   return members;
 }
 
@@ -246,9 +248,9 @@ async function logTails(servers: readonly ServerProcess[]): Promise<string> {
 }
 
 /** One attempt: launch every member and wait until all serve; on failure nothing is left running. */
-async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: ResolvedOptions): Promise<Ensemble> {
-  const members = await planMembers(baseDir.path, options);
-  const ensemble = new Ensemble(members.map((member) => new ServerProcess(member, launch)), baseDir, options.logger);
+async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: ResolvedOptions, tls: ServerTls | undefined): Promise<Ensemble> {
+  const members = await planMembers(baseDir.path, options, tls);
+  const ensemble = new Ensemble(members.map((member) => new ServerProcess(member, launch)), baseDir, options.logger, tls);
   try {
     for (const server of ensemble.servers) server.launch();
     await ensemble.pollQuorum(deadlineIn(options.startTimeoutMs), options.startTimeoutMs, true, options.signal);
@@ -275,17 +277,19 @@ async function launchEnsemble(baseDir: BaseDir, launch: LaunchSpec, options: Res
 export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promise<LocalEnsemble> {
   const resolved = resolveOptions(options);
   if (options.signal?.aborted) throw abortedStart(options.signal);
-  const runtime = findZooKeeperRuntime();
-  const launch: LaunchSpec = { ...runtime, jvmArgs: [...JVM_ARGS, ...resolved.jvmProperties], startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger };
+  const runtime = findZooKeeperRuntime(process.env, undefined, { tls: resolved.tls !== undefined });
   const baseDir = await makeBaseDir(options.baseDir);
   try {
+    const tls = resolved.tls && (await prepareServerTls(baseDir.path, resolved.tls, resolved.startTimeoutMs, resolved.signal));
+    const clientTlsFiles = tls && clientTls(tls.certificates);
+    const launch: LaunchSpec = { ...runtime, jvmArgs: [...JVM_ARGS, ...resolved.jvmProperties], startTimeoutMs: resolved.startTimeoutMs, logger: resolved.logger, clientTls: clientTlsFiles };
     try {
-      return await launchEnsemble(baseDir, launch, resolved);
+      return await launchEnsemble(baseDir, launch, resolved, tls);
     } catch (error) {
       // Another process may have taken a port between our probe and the JVM's bind: one retry with fresh ports.
       if (!(error instanceof ServerExitedError && error.addressInUse) || resolved.clientPort !== undefined) throw error;
       resolved.logger?.debug('local zookeeper: port taken, retrying with fresh ports', { baseDir: baseDir.path });
-      return await launchEnsemble(baseDir, launch, resolved);
+      return await launchEnsemble(baseDir, launch, resolved, tls);
     }
   } catch (error) {
     await baseDir.remove();

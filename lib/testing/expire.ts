@@ -35,7 +35,9 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
   });
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     // Refused (the session is gone already) or no answer: the wait for the expiry below decides.
-    await closeTwin(new ZkClient({ connect, sessionTimeout: session.negotiatedTimeout, session: credentials, clock: systemClock }, true), 10_000);
+    const { id, password, tls } = credentials;
+    const twin = new ZkClient({ connect, sessionTimeout: session.negotiatedTimeout, session: { id, password }, clock: systemClock, ...(tls ? { tls } : {}) }, true);
+    await closeTwin(twin, 10_000);
     if (await settlesWithin(expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
   }
   throw new ServerTimeoutError(`session ${credentials.id} did not expire after ${attempts} attempts`);

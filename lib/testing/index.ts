@@ -7,6 +7,8 @@
  */
 export { DEFAULT_SEARCH_DIRS, findJava, findZooKeeperClasspath, findZooKeeperRuntime, type ZooKeeperRuntime } from './classpath.js';
 export { startZooKeeper, type LocalEnsemble, type StartZooKeeperOptions } from './ensemble.js';
+export type { TestTlsOptions } from './ensemble-tls.js';
+export type { TestCertificates } from './certificates.js';
 export { TestingError, ZooKeeperNotFoundError, ServerTimeoutError, type TestingErrorCode } from './testing-errors.js';
 export { fourLetter, parseMode, type ServerMode } from './four-letter.js';
 export { logTail } from './log-tail.js';

@@ -8,11 +8,14 @@ import { DEFAULT_FOUR_LETTER_TIMEOUT_MS, fourLetter, parseMode, type ServerMode 
 import { killOnExit } from './host-exit.js';
 import { logTail } from './log-tail.js';
 import { deadlineIn, pollUntil, remaining } from '../process/wait.js';
+import type { TlsOptions } from '../session/tls-options.js';
+import { LOOPBACK } from './ports.js';
 
 /** One ZooKeeper server JVM of a local ensemble. */
 export interface LocalServer {
   /** The server id (`myid`), from 1. */
   readonly id: number;
+  /** The port clients connect to: the secure client port of a TLS-only server (it has no other). */
   readonly clientPort: number;
   /** The JVM's pid while it runs. */
   readonly pid: number | undefined;
@@ -31,6 +34,7 @@ export interface LocalServer {
   pause(): void;
   /** SIGCONT. */
   resume(): void;
+  /** A four-letter word to this server (over TLS, with the ensemble's client certificate, to a TLS-only one). */
   fourLetter(cmd: string, timeoutMs?: number): Promise<string>;
   /** The `srvr` Mode; undefined when the server is down, paused, unreachable or not serving. */
   mode(): Promise<ServerMode | undefined>;
@@ -49,6 +53,8 @@ export interface LaunchSpec {
   jvmArgs: readonly string[];
   startTimeoutMs: number;
   logger: Logger | undefined;
+  /** How the kit itself talks to a TLS-only server (its four-letter words); undefined for plaintext. */
+  clientTls: TlsOptions | undefined;
 }
 
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
@@ -202,7 +208,7 @@ export class ServerProcess implements LocalServer {
   }
 
   fourLetter(cmd: string, timeoutMs = DEFAULT_FOUR_LETTER_TIMEOUT_MS): Promise<string> {
-    return fourLetter(this.clientPort, cmd, timeoutMs);
+    return fourLetter(this.clientPort, cmd, timeoutMs, LOOPBACK, this.launchSpec.clientTls);
   }
 
   async mode(): Promise<ServerMode | undefined> {

@@ -18,7 +18,9 @@ export type TestingErrorCode =
   /** The server is not running (pause/resume of a stopped server), or its ensemble was stopped. */
   | 'NOT_RUNNING'
   /** The caller's signal aborted the start. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** `openssl` or `keytool` failed while making a TLS ensemble's certificates. */
+  | 'TLS_SETUP';
 
 export class TestingError extends Error {
   override name = 'TestingError';

@@ -72,13 +72,13 @@ export interface HandleEvents {
  * (docs/native-client.md#tls).
  */
 export interface TlsOptions {
-  /** The CA certificate(s) that signed the servers' certificates. */
+  /** Path of a PEM file: the CA certificate(s) that signed the servers' certificates. */
   ca: string;
-  /** A client certificate (chain), for a server that asks for one (mutual TLS); with `key`. */
+  /** Path of a PEM file: a client certificate (chain), for a server that asks for one (mutual TLS); with `key`. */
   cert?: string;
-  /** The client certificate's private key; with `cert`. */
+  /** Path of a PEM file: the client certificate's private key; with `cert`. */
   key?: string;
-  /** The passphrase of an encrypted `key`. */
+  /** The passphrase of an encrypted `key` (the string itself, not a file). A secret: no message repeats it. */
   passphrase?: string;
 }
 

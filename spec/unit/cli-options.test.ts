@@ -1,8 +1,10 @@
-/** The lease arithmetic of `run` and the parsing of --auth and --metrics: pure, no server. */
-import { authOption, listenOption, parse, sessionOptions } from '../../lib/cli/args.js';
+/** The lease arithmetic of `run` and the parsing of --auth, --tls-* and --metrics: no server. */
+import { authOption, listenOption, parse, sessionOptions, tlsOption } from '../../lib/cli/args.js';
 import { UsageError, type CliIo } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
 import { maxGrace, planLease } from '../../lib/cli/run/lease-plan.js';
+import { PassThrough } from 'node:stream';
+import { makeCertificateSet, type CertificateSet } from '../support/certificates.js';
 
 describe("run's lease plan", () => {
   test('defaults at T = 10 s: margin 1 s, confirmations every 1 s, SIGKILL 100 ms before the deadline, grace 3 s of the 6.9 s that fit', () => {
@@ -110,5 +112,55 @@ describe('step-down against an ensemble that does not answer', () => {
     const io = { stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s) }, env: {} } as unknown as CliIo;
     const code = await main(['step-down', '/x', '--connect', '127.0.0.1:1', '--timeout', '1500'], io);
     expect({ code, stderr: err.join('') }).toEqual({ code: 3, stderr: expect.stringMatching(/cannot reach ZooKeeper at 127\.0\.0\.1:1 within 1500 ms.*\[UNREACHABLE\]/) });
+  });
+});
+
+describe('--tls-ca, --tls-cert, --tls-key and $ZK_TLS_*', () => {
+  let certs: CertificateSet;
+  beforeAll(async () => {
+    certs = await makeCertificateSet();
+  }, 60_000);
+  afterAll(() => certs?.remove());
+  const parsed = (...argv: string[]) => parse(argv, {});
+
+  test('each flag wins over its variable; the passphrase comes from $ZK_TLS_PASSPHRASE alone; none of them: plaintext', () => {
+    expect(tlsOption(parsed(), {})).toBeUndefined();
+    expect(tlsOption(parsed(), { ZK_TLS_CA: '' })).toBeUndefined();
+    expect(tlsOption(parsed('--tls-ca', certs.ca), {})).toEqual({ ca: certs.ca });
+    expect(tlsOption(parsed('--tls-ca', certs.ca), { ZK_TLS_CA: certs.otherCa, ZK_TLS_CERT: certs.cert, ZK_TLS_KEY: certs.key })).toEqual({ ca: certs.ca, cert: certs.cert, key: certs.key });
+    expect(tlsOption(parsed('--tls-cert', certs.cert, '--tls-key', certs.encryptedKey), { ZK_TLS_CA: certs.ca, ZK_TLS_PASSPHRASE: certs.passphrase })).toEqual({
+      ca: certs.ca,
+      cert: certs.cert,
+      key: certs.encryptedKey,
+      passphrase: certs.passphrase,
+    });
+    expect(sessionOptions(parsed('--connect', 'h:1', '--tls-ca', certs.ca), {})).toEqual({ connect: 'h:1', connectTimeout: 10_000, tls: { ca: certs.ca } });
+  });
+
+  async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+    const err: string[] = [];
+    // A real stream: `run` logs through winston.
+    const stderr = new PassThrough().on('data', (chunk: Buffer) => err.push(chunk.toString()));
+    const io = { stdout: { write: () => true }, stderr, env } as unknown as CliIo;
+    // Port 1: were anything to connect, it would be refused (exit 3), not a usage error.
+    const code = await main(argv, io);
+    return { code, stderr: err.join('') };
+  }
+
+  test.each([
+    ['a missing CA', ['--tls-ca', '/nonexistent/ca.pem'], {}, '--tls-ca (/nonexistent/ca.pem): no such file [TLS_CONFIG]'],
+    ['a key as the CA', ['--tls-ca', 'KEY'], {}, 'holds no PEM certificate'],
+    ['a key without a certificate', ['--tls-ca', 'CA', '--tls-key', 'KEY'], {}, 'is given without --tls-cert'],
+    ['a certificate without a key (from the environment)', [], { ZK_TLS_CA: 'CA', ZK_TLS_CERT: 'CERT' }, 'is given without --tls-key'],
+    ['an encrypted key without $ZK_TLS_PASSPHRASE', ['--tls-ca', 'CA', '--tls-cert', 'CERT', '--tls-key', 'ENCRYPTED'], {}, 'encrypted: give $ZK_TLS_PASSPHRASE'],
+  ])('%s: exit 2 for every command, before connecting', async (_what, argv, env, message) => {
+    const files: Record<string, string> = { CA: certs.ca, CERT: certs.cert, KEY: certs.key, ENCRYPTED: certs.encryptedKey };
+    const real = (value: string): string => files[value] ?? value;
+    const realEnv = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, real(value)]));
+    for (const command of [['participants', '/x'], ['leader', '/x'], ['step-down', '/x'], ['run', '/x', '--once']]) {
+      const tail = command[0] === 'run' ? ['--', 'true'] : [];
+      const result = await cli([...command, ...argv.map(real), '--connect', '127.0.0.1:1', '--timeout', '1000', ...tail], realEnv);
+      expect({ command: command[0], ...result }).toEqual({ command: command[0], code: 2, stderr: expect.stringContaining(message) });
+    }
   });
 });

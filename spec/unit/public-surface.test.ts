@@ -35,14 +35,14 @@ const ENTRIES: Record<'zk-election' | 'zk-election/testing', Entry> = {
       'Session', 'MAX_PAYLOAD_BYTES', 'Perms',
       'ZkElectionError', 'isZkElectionError',
       'ZooKeeperError', 'NoNodeError', 'NodeExistsError', 'NoAuthError', 'ConnectionLossError', 'OperationTimeoutError', 'SessionExpiredError',
-      'InvalidPathError', 'InvalidArgumentError', 'InvalidConnectStringError', 'NativeClientError', 'DataTooLargeError', 'SessionTimeoutError', 'UnreachableError',
+      'InvalidPathError', 'InvalidArgumentError', 'InvalidConnectStringError', 'NativeClientError', 'DataTooLargeError', 'SessionTimeoutError', 'UnreachableError', 'TlsConfigError',
       'AbortedError', 'TimeoutError', 'ClosedError', 'LeadershipLostError', 'CandidateGoneError',
       'NoLeaderError', 'NoParticipantError', 'NotLeaderError', 'ElectionStateError', 'DrainFailedError', 'HandoffError',
     ],
     types: [
       'ElectLeaderOptions', 'ElectionOptions', 'ElectionEvents', 'ElectionState', 'WaitingInfo', 'SuspendedPolicy', 'RunAsLeaderOptions', 'CandidateOptions',
       'Participant', 'ObserveLeaderOptions', 'StepDownOptions', 'StepDownResult',
-      'SessionOptions', 'SessionState', 'SessionEvents', 'AuthInfo', 'RetryPolicy',
+      'SessionOptions', 'SessionState', 'SessionEvents', 'AuthInfo', 'RetryPolicy', 'TlsOptions',
       'CandidatePayload', 'Acl', 'Stat', 'Transport', 'ZkHandle', 'HandleOptions', 'HandleEvents', 'Watcher', 'WatchEvent', 'MultiOp', 'MultiResult', 'Logger', 'Clock',
       'ErrorCode', 'ZooKeeperErrorCode', 'LibraryErrorCode', 'LostReason',
     ],
@@ -58,7 +58,7 @@ const ENTRIES: Record<'zk-election' | 'zk-election/testing', Entry> = {
     ],
     types: [
       'ZooKeeperRuntime', 'LocalEnsemble', 'StartZooKeeperOptions', 'TestingErrorCode', 'ServerMode', 'LocalServer',
-      'ExpireSessionOptions', 'MemoryZooKeeperOptions', 'SessionTarget',
+      'ExpireSessionOptions', 'MemoryZooKeeperOptions', 'SessionTarget', 'TestTlsOptions', 'TestCertificates',
     ],
   },
 };
