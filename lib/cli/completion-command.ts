@@ -27,22 +27,28 @@ export interface CommandFlags {
   takesValue: string[];
 }
 
-const GLOBAL_FLAGS = ['--connect', '--auth', '--timeout', '--verbose', '--help'];
-const GLOBAL_VALUES = ['--connect', '--auth', '--timeout'];
+const GLOBAL_FLAGS = ['--connect', '--auth', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--help'];
+const GLOBAL_VALUES = ['--connect', '--auth', '--timeout', '--tls-ca', '--tls-cert', '--tls-key'];
 /** Values worth offering after a flag; any other flag with a value gets no suggestion. */
 const CHOICES: Record<string, string[]> = { '--log-format': ['text', 'json'], '--suspended-policy': ['lease', 'strict'], '--servers': ['1', '3'] };
 /** Arguments worth offering besides a command's flags. */
 const ARGUMENTS: Record<string, string[]> = { completion: ['bash', 'zsh'] };
 
-/** The flags a help text documents: each line that starts with one (`  --id ID  ...`, `  -v, --verbose`). */
+/**
+ * The flags a help text documents: each line that starts with one (`  --id ID  ...`,
+ * `  -v, --verbose`), and every flag of a line that lists several (`  --tls-ca FILE, --tls-cert FILE`).
+ */
 export function flagsOf(help: string): CommandFlags {
   const flags = new Set<string>(['--help']);
   const takesValue = new Set<string>();
   for (const line of help.split('\n')) {
-    const match = /^\s+(?:-[a-zA-Z], )?(--[a-z][a-z-]*)( [A-Z])?/.exec(line);
+    const match = /^\s+(?:-[a-zA-Z], )?(--[a-z][a-z-]*(?: [A-Z]+)?(?:, --[a-z][a-z-]*(?: [A-Z]+)?)*)/.exec(line);
     if (!match) continue;
-    flags.add(match[1]!);
-    if (match[2]) takesValue.add(match[1]!);
+    for (const entry of match[1]!.split(', ')) {
+      const [flag, value] = entry.split(' ');
+      flags.add(flag!);
+      if (value) takesValue.add(flag!);
+    }
   }
   // A command that connects takes every global option, documented in its help or not.
   if (flags.has('--connect')) {

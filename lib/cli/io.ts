@@ -64,10 +64,10 @@ export function exitCodeFor(error: unknown): number {
     switch (error.code) {
       case 'UNREACHABLE':
         return EXIT.UNREACHABLE;
-      case 'TLS_CONFIG':
       case 'HANDOFF_TARGET_GONE':
       case 'HANDOFF_INTERRUPTED':
         return EXIT.HANDED_ELSEWHERE;
+      case 'TLS_CONFIG':
       case 'INVALID_PATH':
       case 'INVALID_ARGUMENT':
       case 'INVALID_CONNECT_STRING':

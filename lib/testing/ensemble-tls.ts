@@ -10,11 +10,11 @@ export interface TestTlsOptions {
    * Whether the servers ask clients for a certificate (ZooKeeper's `ssl.clientAuth`): 'need'
    * refuses a client without one, 'want' asks, 'none' does not. @default 'need'
    */
-  clientAuth?: 'need' | 'want' | 'none';
+  clientAuth?: 'need' | 'want' | 'none' | undefined;
   /** Servers of a 3-node ensemble also talk to each other over TLS (`sslQuorum`). @default false */
-  quorum?: boolean;
+  quorum?: boolean | undefined;
   /** Days the servers' certificate is valid from now; negative: expired already (to test that clients refuse it). @default 7 */
-  serverCertificateDays?: number;
+  serverCertificateDays?: number | undefined;
 }
 
 export type ResolvedTestTls = Required<TestTlsOptions>;

@@ -75,11 +75,11 @@ export interface TlsOptions {
   /** Path of a PEM file: the CA certificate(s) that signed the servers' certificates. */
   ca: string;
   /** Path of a PEM file: a client certificate (chain), for a server that asks for one (mutual TLS); with `key`. */
-  cert?: string;
+  cert?: string | undefined;
   /** Path of a PEM file: the client certificate's private key; with `cert`. */
-  key?: string;
+  key?: string | undefined;
   /** The passphrase of an encrypted `key` (the string itself, not a file). A secret: no message repeats it. */
-  passphrase?: string;
+  passphrase?: string | undefined;
 }
 
 export interface HandleOptions {
