@@ -140,11 +140,26 @@ export function isRetryable(error: unknown): boolean {
   return isZkElectionError(error, 'CONNECTION_LOSS', 'OPERATION_TIMEOUT');
 }
 
+/** A path or connection string as a message shows it: quoted, escaped, and cut after 100 characters (a 2 MB path makes no 2 MB message). */
+function shownPath(value: string): string {
+  return value.length > 100 ? `${JSON.stringify(value.slice(0, 100))}... (${value.length} characters)` : JSON.stringify(value);
+}
+
+/**
+ * A connection string with everything up to its last `@` replaced by `***`: ZooKeeper takes no
+ * `user:password@` (credentials go in `auth`), but one written there is a secret all the same,
+ * and a password may hold `,` or `/`, so no narrower cut is safe.
+ */
+export function redactConnectString(connect: string): string {
+  const at = connect.lastIndexOf('@');
+  return at === -1 ? connect : `***${connect.slice(at)}`;
+}
+
 export class InvalidPathError extends ZkElectionError {
   override name = 'InvalidPathError';
   readonly path: string;
   constructor(path: string, why: string) {
-    super(`invalid election path ${JSON.stringify(path)}: ${why}`, 'INVALID_PATH');
+    super(`invalid election path ${shownPath(path)}: ${why}`, 'INVALID_PATH');
     this.path = path;
   }
 }
@@ -160,8 +175,8 @@ export class InvalidConnectStringError extends ZkElectionError {
   override name = 'InvalidConnectStringError';
   readonly connectString: string;
   constructor(connectString: string, why: string) {
-    super(`invalid connection string ${JSON.stringify(connectString)}: ${why}`, 'INVALID_CONNECT_STRING');
-    this.connectString = connectString;
+    super(`invalid connection string ${shownPath(redactConnectString(connectString))}: ${why}`, 'INVALID_CONNECT_STRING');
+    this.connectString = redactConnectString(connectString);
   }
 }
 
@@ -194,8 +209,8 @@ export class UnreachableError extends ZkElectionError {
   override name = 'UnreachableError';
   readonly connectString: string;
   constructor(connectString: string, timeoutMs: number, options?: { cause?: unknown }) {
-    super(`cannot reach ZooKeeper at ${connectString} within ${timeoutMs} ms`, 'UNREACHABLE', options);
-    this.connectString = connectString;
+    super(`cannot reach ZooKeeper at ${redactConnectString(connectString)} within ${timeoutMs} ms`, 'UNREACHABLE', options);
+    this.connectString = redactConnectString(connectString);
   }
 }
 

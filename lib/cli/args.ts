@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AuthInfo } from '../session/session.js';
 import { UsageError } from './io.js';
+import { MAX_TIMER_MS } from '../util/validate.js';
 import type { ListenAddress } from './run/metrics.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -43,6 +44,7 @@ export function msOption(parsed: Parsed, name: string, fallback: number): number
   if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || !Number.isInteger(value)) {
     throw new UsageError(`--${name} expects a positive whole number of milliseconds, got "${String(raw)}"`);
   }
+  if (value > MAX_TIMER_MS) throw new UsageError(`--${name} expects at most ${MAX_TIMER_MS} ms (what a timer can wait), got "${raw}"`);
   return value;
 }
 

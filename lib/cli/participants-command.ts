@@ -1,7 +1,7 @@
 /** `zk-election participants <path>` and `zk-election leader <path>`. */
-import { getLeader, listParticipants, participantToJson } from '../observe/list-participants.js';
+import { getLeader, listElection, participantToJson } from '../observe/list-participants.js';
 import { parse, requirePath, sessionOptions } from './args.js';
-import { participantsTable } from './format.js';
+import { foreignNote, participantsTable, shownId } from './format.js';
 import { EXIT, type CliIo } from './io.js';
 import { watchLeader } from './leader-watch.js';
 import { watchParticipants } from './participants-watch.js';
@@ -54,9 +54,9 @@ export async function participantsCommand(argv: string[], io: CliIo): Promise<nu
   const path = requirePath(parsed, 'zk-election participants <path> [--json] [--watch]');
   const options = sessionOptions(parsed, io.env);
   if (parsed.values.watch) return watchParticipants(path, options, io, Boolean(parsed.values.json));
-  const participants = await listParticipants(path, options);
+  const { participants, foreign } = await listElection(path, options);
   if (parsed.values.json) io.stdout.write(`${JSON.stringify(participants.map(participantToJson), null, 2)}\n`);
-  else io.stdout.write(participantsTable(participants));
+  else io.stdout.write(participantsTable(participants) + foreignNote(foreign));
   return EXIT.OK;
 }
 
@@ -72,6 +72,6 @@ export async function leaderCommand(argv: string[], io: CliIo): Promise<number> 
     else io.stderr.write(`zk-election: no leader at ${path}\n`);
     return EXIT.NO_LEADER;
   }
-  io.stdout.write(parsed.values.json ? `${JSON.stringify(participantToJson(leader), null, 2)}\n` : `${leader.id}\n`);
+  io.stdout.write(parsed.values.json ? `${JSON.stringify(participantToJson(leader), null, 2)}\n` : `${shownId(leader)}\n`);
   return EXIT.OK;
 }

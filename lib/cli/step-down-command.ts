@@ -4,6 +4,7 @@ import { participantToJson } from '../observe/list-participants.js';
 import { DEFAULT_STEP_DOWN_TIMEOUT, forceStepDown, requestStepDown } from '../observe/request-step-down.js';
 import { msOption, parse, requirePath, sessionOptions } from './args.js';
 import { EXIT, type CliIo } from './io.js';
+import { shownId } from './format.js';
 
 export const STEP_DOWN_HELP = `Usage: zk-election step-down <path> [--id ID] [--force] [--timeout MS] [--json]
 
@@ -48,7 +49,7 @@ export async function stepDownCommand(argv: string[], io: CliIo): Promise<number
   try {
     const { previous, next } = parsed.values.force ? await forceStepDown(path, options) : await requestStepDown(path, options);
     if (parsed.values.json) io.stdout.write(`${JSON.stringify({ previous: participantToJson(previous), next: participantToJson(next) }, null, 2)}\n`);
-    else io.stdout.write(`${previous.id} stepped down; new leader ${next.id} token ${next.token}\n`);
+    else io.stdout.write(`${shownId(previous)} stepped down; new leader ${shownId(next)} token ${next.token}\n`);
     return EXIT.OK;
   } catch (error) {
     // Everything else (no leader, no such participant, not the leader: 1; unreachable: 3) is

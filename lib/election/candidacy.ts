@@ -21,10 +21,10 @@ import { CandidateGoneError, isRetryable, isZkElectionError, ZkElectionError } f
 import type { Session } from '../session/session.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
-import { CreateMode, type Acl, type WatchEvent, type ZkHandle } from '../zk/handle.js';
+import { CreateMode, type Acl, type Stat, type WatchEvent, type ZkHandle } from '../zk/handle.js';
 import { baseName, childPath, ensurePath } from '../zk/paths.js';
 import { parsePayload } from '../znode/payload.js';
-import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
+import { candidatePrefix, findByMarker, isLiveOwner, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
 import { stepDownRequest, type StepDownRequest } from '../znode/step-down-request.js';
 import type { WaitingInfo } from './lifecycle.js';
 
@@ -82,6 +82,8 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   #wake: (() => void) | undefined;
   /** Foreign children of the election path, logged once each. */
   readonly #warned = new Set<string>();
+  /** Children with a candidate's name that no session owns (persistent): never our predecessor. */
+  readonly #foreign = new Set<string>();
 
   constructor(session: Session, parent: string, epoch: number, options: CandidacyOptions) {
     super();
@@ -155,7 +157,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     for (;;) {
       const { node, name } = this.#live();
       const children = await this.#retrying('list candidates', (handle) => listChildren(handle, this.#parent), { signal });
-      const standing = standingOf(children, name, (child) => this.#warnForeign(child));
+      const standing = standingOf(this.#foreign.size === 0 ? children : children.filter((c) => !this.#foreign.has(c)), name, (child) => this.#warnForeign(child));
       if (standing.kind === 'absent') this.#lost();
       this.#live();
       if (standing.kind === 'leader') return;
@@ -167,9 +169,15 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       this.#session.on('state', onSession);
       try {
         const predecessor = standing.predecessor.name;
-        const data = await this.#watchPredecessor(predecessor, signal);
-        if (data === undefined || !this.isPlaced) continue;
-        this.emit('waiting', { node, predecessor, predecessorId: participantId(data), position: standing.position });
+        const read = await this.#watchPredecessor(predecessor, signal);
+        if (read === undefined || !this.isPlaced) continue;
+        if (!isLiveOwner(read.stat.ephemeralOwner)) {
+          // A persistent node with a candidate's name: never a predecessor. List again without it.
+          this.#foreign.add(predecessor);
+          this.#options.logger.warn('ignoring a persistent node with a candidate name: it is not a candidate', { child: predecessor });
+          continue;
+        }
+        this.emit('waiting', { node, predecessor, predecessorId: participantId(read.data), position: standing.position });
         await raceAbort(woken, signal);
       } finally {
         this.#wake = undefined;
@@ -259,13 +267,13 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
 
   /**
    * Arms a data watch on the predecessor (a data read, not exists: no watch is left behind on a
-   * node that is already gone). Resolves with the predecessor's data once the watch is armed, or
-   * undefined when it is gone already (list again at once).
+   * node that is already gone). Resolves with the predecessor's data and stat (its owner tells a
+   * live candidate from a planted persistent node) once the watch is armed, or undefined when it
+   * is gone already (list again at once).
    */
-  async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<Buffer | undefined> {
+  async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<{ data: Buffer; stat: Stat } | undefined> {
     try {
-      const { data } = await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), () => this.#wake?.()), { signal });
-      return data;
+      return await this.#retrying('watch predecessor', (handle) => handle.get(childPath(this.#parent, predecessor), () => this.#wake?.()), { signal });
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
       throw error;

@@ -8,7 +8,7 @@
  * session, then tells it.
  */
 import { abortReason, combineSignals } from '../util/abort.js';
-import { isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
+import { InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError, UnreachableError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
 import { readParticipants, type Participant } from './list-participants.js';
@@ -16,7 +16,7 @@ import { defaultConnectString, type Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { withStepDownRequest } from '../znode/step-down-request.js';
-import { optionalSignal, optionalTimeout, validateElectionPath } from '../util/validate.js';
+import { keysOf, optionalSignal, optionalTimeout, optionsObject, validateElectionPath } from '../util/validate.js';
 import type { ZkHandle } from '../zk/handle.js';
 
 export interface StepDownOptions {
@@ -42,6 +42,8 @@ export interface StepDownResult {
 
 export const DEFAULT_STEP_DOWN_TIMEOUT = 30_000;
 
+const STEP_DOWN_KEYS = keysOf<StepDownOptions>()('id', 'connect', 'signal', 'timeout', 'by', 'connectTimeout', 'auth', 'logger');
+
 /** Asks the leader to step down; resolves once another node leads. */
 export function requestStepDown(path: string, options: StepDownOptions = {}): Promise<StepDownResult> {
   return stepDown(path, options, false);
@@ -53,7 +55,10 @@ export function forceStepDown(path: string, options: StepDownOptions = {}): Prom
 }
 
 async function stepDown(path: string, options: StepDownOptions, force: boolean): Promise<StepDownResult> {
+  optionsObject('options', options, STEP_DOWN_KEYS);
   validateElectionPath(path);
+  if (options.id !== undefined && typeof options.id !== 'string') throw new InvalidArgumentError('Expected `id` to be a string');
+  if (options.by !== undefined && typeof options.by !== 'string') throw new InvalidArgumentError('Expected `by` to be a string');
   optionalSignal('signal', options.signal);
   const timeout = optionalTimeout('timeout', options.timeout) ?? DEFAULT_STEP_DOWN_TIMEOUT;
   const { signal, dispose } = combineSignals([options.signal], timeout, `no other leader of ${path} within ${timeout} ms`);

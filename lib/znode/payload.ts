@@ -43,6 +43,46 @@ export function encodePayload(id: string, data: unknown): Buffer {
   return bytes;
 }
 
+/**
+ * A candidate node's data, typed on read: whoever could write the node wrote it, so every field is
+ * checked. A field of the wrong type is left out and named in `malformed` (`'id: number'`), so
+ * that it is shown as such rather than trusted (a number where a string belongs once crashed the
+ * table). `data` is the participant's own and stays as it was.
+ */
+export interface ReadPayload {
+  id: string | undefined;
+  host: string | undefined;
+  pid: number | undefined;
+  startedAt: string | undefined;
+  data: unknown;
+  /** `field: what it was` for each field present with the wrong type; `id: missing` without an id. */
+  malformed: string[];
+}
+
+export function readPayload(bytes: Buffer): ReadPayload {
+  const raw = parsePayload(bytes) as Record<string, unknown> | undefined;
+  const malformed: string[] = [];
+  const string = (field: string): string | undefined => {
+    const value = raw?.[field];
+    if (value === undefined || (typeof value === 'string' && value !== '')) return value;
+    malformed.push(`${field}: ${kindOf(value)}`);
+    return undefined;
+  };
+  const id = string('id');
+  if (raw?.id === undefined) malformed.unshift('id: missing');
+  const pidValue = raw?.pid;
+  const pid = typeof pidValue === 'number' && Number.isSafeInteger(pidValue) && pidValue > 0 ? pidValue : undefined;
+  if (pidValue !== undefined && pid === undefined) malformed.push(`pid: ${typeof pidValue === 'number' ? 'not a positive whole number' : kindOf(pidValue)}`);
+  return { id, host: string('host'), pid, startedAt: string('startedAt'), data: raw?.data, malformed };
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (value === '') return 'empty string';
+  return typeof value === 'number' && !Number.isSafeInteger(value) ? 'not a whole number' : typeof value;
+}
+
 /** The JSON object a candidate node holds, as far as it is an object; undefined for anything else. */
 export function parsePayload(data: Buffer): Partial<CandidatePayload> | undefined {
   try {

@@ -18,8 +18,10 @@ export interface StepDownRequest {
 export function stepDownRequest(data: Buffer): StepDownRequest | undefined {
   try {
     const parsed = JSON.parse(data.toString('utf8')) as Record<string, unknown> | null;
-    const request = parsed?.[STEP_DOWN_FIELD] as StepDownRequest | undefined;
-    return request && typeof request === 'object' && typeof request.requestedAt === 'string' ? request : undefined;
+    const request = parsed?.[STEP_DOWN_FIELD] as Record<string, unknown> | undefined;
+    if (!request || typeof request !== 'object' || typeof request.requestedAt !== 'string') return undefined;
+    // Typed on read: whoever wrote the request chose these fields, and `by` ends up in logs.
+    return { requestedAt: request.requestedAt, ...(typeof request.by === 'string' ? { by: request.by } : {}) };
   } catch {
     return undefined;
   }
