@@ -88,7 +88,7 @@ export function listenOption(parsed: Parsed, name: string): ListenAddress | unde
   const match = typeof raw === 'string' ? /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/]+)):(\d{1,5})$/.exec(raw) : null;
   const port = Number(match?.[3]);
   if (!match || port > 65_535) {
-    throw new UsageError(`--${name} expects HOST:PORT (for example 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464; port 0: any free port), got "${String(raw)}"`);
+    throw new UsageError(`--${name} expects HOST:PORT (for example 127.0.0.1:9464, a pod IP such as 10.1.2.3:9464, or [::1]:9464; port 0: any free port), got "${String(raw)}"`);
   }
   return { host: (match[1] ?? match[2])!, port };
 }

@@ -53,14 +53,16 @@ Options:
   --log-format FORMAT        text (default) or json, one line per transition on stderr
   --metrics HOST:PORT        serve Prometheus metrics on http://HOST:PORT/metrics and a health
                              check on /healthz: 200 while connected to ZooKeeper or leading on a
-                             lease that holds, else 503 (port 0: any free port, logged at start)
+                             lease that holds, else 503 (port 0: any free port, logged at start);
+                             listens on HOST only: loopback, or the pod's own IP, not 0.0.0.0
   -v, --verbose              also log the library's own transitions
 
 Examples:
   zk-election run /jobs/payment-scheduler --id sched-1 -- node scheduler.js
   zk-election run /jobs/cron --once --grace 2000 -- ./nightly-report.sh
   ZK_AUTH=digest:ops:secret zk-election run /jobs/cron -- ./report.sh
-  zk-election run /jobs/cron --metrics 0.0.0.0:9464 -- ./report.sh
+  zk-election run /jobs/cron --metrics 127.0.0.1:9464 -- ./report.sh
+  zk-election run /jobs/cron --metrics "$POD_IP:9464" -- ./report.sh
 `;
 
 interface RunConfig {
