@@ -34,6 +34,7 @@ export type LibraryErrorCode =
   | 'INVALID_PATH'
   | 'INVALID_ARGUMENT'
   | 'INVALID_CONNECT_STRING'
+  | 'NATIVE_CLIENT'
   | 'DATA_TOO_LARGE'
   | 'SESSION_TIMEOUT_OUT_OF_RANGE'
   | 'UNREACHABLE'
@@ -177,6 +178,21 @@ export class InvalidConnectStringError extends ZkElectionError {
   constructor(connectString: string, why: string) {
     super(`invalid connection string ${shownPath(redactConnectString(connectString))}: ${why}`, 'INVALID_CONNECT_STRING');
     this.connectString = redactConnectString(connectString);
+  }
+}
+
+/**
+ * The native client (zk-election's own build of the `zookeeper` binding) is missing, or is not the
+ * patched build: its install script did not run (`--ignore-scripts`, pnpm before `approve-builds`)
+ * or failed. The message names the file and the fix.
+ */
+export class NativeClientError extends ZkElectionError {
+  override name = 'NativeClientError';
+  /** The addon file that was looked for. */
+  readonly addonPath: string;
+  constructor(message: string, addonPath: string, options?: { cause?: unknown }) {
+    super(message, 'NATIVE_CLIENT', options);
+    this.addonPath = addonPath;
   }
 }
 

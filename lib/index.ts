@@ -19,6 +19,7 @@ export type { RetryPolicy } from './session/retry.js';
 export { MAX_PAYLOAD_BYTES, type CandidatePayload } from './znode/payload.js';
 export { Perms, type Acl, type Stat } from './zk/handle.js';
 export type { Transport, ZkHandle, HandleOptions, HandleEvents, Watcher, WatchEvent } from './zk/handle.js';
+export type { MultiOp, MultiResult } from './zk/handle.js';
 export type { Logger } from './util/logger.js';
 export type { Clock } from './util/clock.js';
 
@@ -40,6 +41,7 @@ export {
   InvalidPathError,
   InvalidArgumentError,
   InvalidConnectStringError,
+  NativeClientError,
   DataTooLargeError,
   SessionTimeoutError,
   UnreachableError,

@@ -51,6 +51,7 @@ export function exitCodeFor(error: unknown): number {
       case 'INVALID_PATH':
       case 'INVALID_ARGUMENT':
       case 'INVALID_CONNECT_STRING':
+      case 'NATIVE_CLIENT':
       case 'DATA_TOO_LARGE':
       case 'SESSION_TIMEOUT_OUT_OF_RANGE':
       case 'NO_AUTH':

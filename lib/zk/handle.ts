@@ -36,9 +36,24 @@ export interface Acl {
   auth: string;
 }
 
+/** The ACL a node gets when none is given: anyone may do anything (ZooKeeper's OPEN_ACL_UNSAFE). */
+export const OPEN_ACL: readonly Acl[] = [{ perms: 31, scheme: 'world', auth: 'anyone' }];
+
 export const CreateMode = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3, CONTAINER: 4 } as const;
 export type CreateModeValue = (typeof CreateMode)[keyof typeof CreateMode];
 export const Perms = { READ: 1, WRITE: 2, CREATE: 4, DELETE: 8, ADMIN: 16, ALL: 31 } as const;
+
+/**
+ * One operation of a transaction (`multi`): all of them happen, or none does. `version` -1 (or
+ * left out) matches any version; `check` then only asks that the node exists.
+ */
+export type MultiOp =
+  | { type: 'check'; path: string; version?: number }
+  | { type: 'create'; path: string; data: Buffer; mode: CreateModeValue; acl?: readonly Acl[] }
+  | { type: 'delete'; path: string; version?: number }
+  | { type: 'set'; path: string; data: Buffer; version?: number };
+/** What each operation of a successful `multi` gave, in the order of the ops. */
+export type MultiResult = { type: 'check' } | { type: 'create'; path: string } | { type: 'delete' } | { type: 'set'; stat: Stat };
 
 /** Close codes: 0 when we closed it, -112 on expiry, -113 on auth failure. */
 export const EXPIRED_STATE = -112;
@@ -80,7 +95,13 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
    * the latest moment the server is known to have heard this session. Leases count from it.
    */
   readonly lastContact: number;
-  create(path: string, data: Buffer, mode: CreateModeValue): Promise<string>;
+  /** Creates a node with `acl` in the same request (OPEN_ACL when left out): it never exists with another ACL. */
+  create(path: string, data: Buffer, mode: CreateModeValue, acl?: readonly Acl[]): Promise<string>;
+  /**
+   * Runs `ops` as one transaction. Resolves with one result per op; rejects with the typed error of
+   * the op that failed (its `path` is that op's), in which case none of the ops happened.
+   */
+  multi(ops: readonly MultiOp[]): Promise<MultiResult[]>;
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }>;
   /** The node's stat, or undefined when it does not exist (a watch then waits for its creation). */
   exists(path: string, watcher?: Watcher): Promise<Stat | undefined>;
@@ -90,6 +111,7 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */
   sync(path: string): Promise<void>;
   setAcl(path: string, acl: Acl[], version?: number): Promise<void>;
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }>;
   addAuth(scheme: string, auth: string): Promise<void>;
   /** Closes the session (the server deletes its ephemeral nodes at once). Idempotent. */
   close(): void;

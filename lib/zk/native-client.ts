@@ -1,10 +1,10 @@
 /**
- * The only importer of the `zookeeper` package (the native binding to ZooKeeper's C client), and
- * the default Transport of a Session.
+ * The only user of the native client (the addon native-binding.ts loads: zk-election's patched
+ * build of the `zookeeper` binding to ZooKeeper's C client), and the default Transport of a Session.
  *
- * One ZkClient owns one native handle, which is one ZooKeeper session. We build on the callback
- * functions (`a_*`, `aw_*`) because the package's promise layer turns return codes into strings;
- * here every `rc` goes through the one table in errors.ts. Once the handle reports `close`
+ * One ZkClient owns one native handle, which is one ZooKeeper session. We call the addon's
+ * callback functions (`a_*`, `aw_*`) directly: the package's promise layer turns return codes into
+ * strings; here every `rc` goes through the one table in errors.ts. Once the handle reports `close`
  * (expiry is `close` with state -112) it is never touched again: the binding's README warns that
  * doing so can crash the process, so every call checks `closed` first and throws ClosedError.
  *
@@ -14,13 +14,17 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
 import { ClosedError, errorForReturnCode, InvalidConnectStringError, isZkElectionError } from '../errors.js';
-import { buryOldSession, rawOps } from './native-quirks.js';
+import { nativeBinding, type NativeAcl, type NativeHandle, type NativeMultiOp, type NativeMultiResult, type NativeWatcher } from './native-binding.js';
+import { buryOldSession } from './native-quirks.js';
 import {
   EXPIRED_STATE,
+  OPEN_ACL,
   type Acl,
   type CreateModeValue,
   type HandleEvents,
   type HandleOptions,
+  type MultiOp,
+  type MultiResult,
   type Stat,
   type Watcher,
   type WatchEventType,
@@ -28,38 +32,6 @@ import {
 } from './handle.js';
 
 type Rc = number;
-interface NativeHandle {
-  connect(options: Record<string, unknown>, cb: (error: Error | null) => void): void;
-  close(): void;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  a_create(path: string, data: Buffer, flags: number, cb: (rc: Rc, error: string, path: string) => void): void;
-  a_get(path: string, watch: boolean, cb: (rc: Rc, error: string, stat: Stat, data: Buffer | null) => void): void;
-  aw_get(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, stat: Stat, data: Buffer | null) => void): void;
-  a_exists(path: string, watch: boolean, cb: (rc: Rc, error: string, stat: Stat) => void): void;
-  aw_exists(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, stat: Stat) => void): void;
-  a_get_children(path: string, watch: boolean, cb: (rc: Rc, error: string, children: string[]) => void): void;
-  aw_get_children(path: string, watcher: NativeWatcher, cb: (rc: Rc, error: string, children: string[]) => void): void;
-  a_delete_(path: string, version: number, cb: (rc: Rc, error: string) => void): void;
-  a_set(path: string, data: Buffer, version: number, cb: (rc: Rc, error: string, stat: Stat) => void): void;
-  a_sync(path: string, cb: (rc: Rc, error: string) => void): void;
-  a_set_acl(path: string, version: number, acl: Acl[], cb: (rc: Rc, error: string) => void): void;
-  add_auth(scheme: string, auth: string, cb: (rc: Rc, error: string) => void): void;
-  readonly client_id: string;
-  readonly client_password: string;
-  readonly timeout: number;
-  readonly state: number;
-  setLogger(logger: boolean): void;
-}
-type NativeWatcher = (type: number, state: number, path: string) => void;
-/** The requests of the hot path, as both the binding's wrapper and its raw addon object have them. */
-type NativeOps = Pick<NativeHandle, 'a_create' | 'a_get' | 'aw_get' | 'a_exists' | 'aw_exists' | 'a_get_children' | 'aw_get_children' | 'a_delete_' | 'a_set' | 'a_sync'>;
-type NativeConstructor = new (config: Record<string, unknown>) => NativeHandle;
-
-let nativeConstructor: NativeConstructor | undefined;
-function loadBinding(): NativeConstructor {
-  nativeConstructor ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('zookeeper') as NativeConstructor;
-  return nativeConstructor;
-}
 
 /** Return codes only a reply from the server carries: OK, NO_NODE, NO_AUTH, BAD_VERSION, NO_CHILDREN_FOR_EPHEMERALS, NODE_EXISTS, NOT_EMPTY, INVALID_ACL. */
 const SERVER_REPLIES: ReadonlySet<number> = new Set([0, -101, -102, -103, -108, -110, -111, -114]);
@@ -76,14 +48,12 @@ export function nativeTransport(options: HandleOptions): ZkHandle {
 export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   readonly connectString: string;
   readonly #clock: Clock;
-  #native: NativeHandle;
   /**
-   * Where requests go: the addon object under the binding's JavaScript wrapper. The wrapper formats
-   * every call's arguments with util.inspect for a logger that is off, which cost more than the
-   * rest of a graceful hand-over's JavaScript put together (profiled); it adds nothing else to
-   * these calls. Only setAcl and addAuth, whose arguments it converts, still go through it.
+   * The addon's object itself, not the `zookeeper` package's JavaScript wrapper: the wrapper
+   * formats every call's arguments with util.inspect for a logger that is off, which cost more
+   * than the rest of a graceful hand-over's JavaScript put together (profiled).
    */
-  #ops: NativeOps;
+  readonly #native: NativeHandle;
   #closed = false;
   #sessionId = '0';
   #password = '';
@@ -121,22 +91,27 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
       config.client_id = options.session.id;
       config.client_password = options.session.password;
     }
+    // A missing or unpatched addon is a NativeClientError (from nativeBinding), not a connect error.
+    this.#native = new (nativeBinding())();
+    this.#native.emit = (event, _self, data) => {
+      if (event === 'connect') this.#onConnect();
+      else if (event === 'connecting') this.#onConnecting();
+      else if (event === 'close') this.#onClose(typeof data === 'number' ? data : 0);
+    };
+    let refused: unknown;
     try {
-      this.#native = new (loadBinding())(config);
-      this.#native.setLogger(false);
-      this.#ops = rawOps(this.#native);
+      refused = this.#native.init(config);
     } catch (error) {
-      throw new InvalidConnectStringError(options.connect, (error as Error).message);
-    }
-    this.#native.on('connect', () => this.#onConnect());
-    this.#native.on('connecting', () => this.#onConnecting());
-    this.#native.on('close', (_self, code) => this.#onClose(typeof code === 'number' ? code : 0));
-    try {
-      // The binding requires a callback; the 'connect' event above is what we rely on.
-      this.#native.connect({}, () => {});
-    } catch (error) {
+      // The addon throws on arguments it cannot take (a client id without its password, say).
       this.#closed = true;
       throw new InvalidConnectStringError(options.connect, (error as Error).message);
+    }
+    // zookeeper_init returned no handle: EINVAL for a string it cannot parse. Any other errno (ENOENT:
+    // no host name resolved) leaves a handle that never connects, as the binding's wrapper did: the
+    // session's connect timeout reports it.
+    if (refused instanceof Error && (refused as NodeJS.ErrnoException).code === 'EINVAL') {
+      this.#closed = true;
+      throw new InvalidConnectStringError(options.connect, 'the C client cannot parse it');
     }
   }
 
@@ -171,15 +146,35 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     return this.#lastContact;
   }
 
-  create(path: string, data: Buffer, mode: CreateModeValue): Promise<string> {
-    return this.#call('create', path, (done) => this.#ops.a_create(path, data, mode, (rc, _e, created) => done(rc, created)));
+  create(path: string, data: Buffer, mode: CreateModeValue, acl?: readonly Acl[]): Promise<string> {
+    return this.#call('create', path, (done) => {
+      const cb = (rc: Rc, _e: string, created: string): void => done(rc, created);
+      return acl ? this.#native.a_create(path, data, mode, nativeAcl(acl), cb) : this.#native.a_create(path, data, mode, cb);
+    });
+  }
+
+  multi(ops: readonly MultiOp[]): Promise<MultiResult[]> {
+    if (ops.length === 0) return this.#call('multi', undefined, (done) => done(0, []));
+    return this.#call('multi', undefined, (done) =>
+      this.#native.a_multi(ops.map(nativeMultiOp), (rc, _e, results) => {
+        if (rc === 0) return done(rc, results.map((result, i) => multiResult(ops[i]!, result)));
+        // The op that failed carries the transaction's return code; name it in the error.
+        const failed = results.findIndex((result) => result.rc === rc);
+        const op = ops[failed];
+        done(rc, [], op ? { operation: `multi: ${op.type}`, path: op.path } : undefined);
+      }),
+    );
+  }
+
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
+    return this.#call('getAcl', path, (done) => this.#native.a_get_acl(path, (rc, _e, acl, stat) => done(rc, { acl: acl ?? [], stat: stat as Stat })));
   }
 
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }> {
     return this.#call('get', path, (done) => {
       const cb = (rc: Rc, _e: string, stat: Stat, data: Buffer | null): void => done(rc, { stat, data: data ?? Buffer.alloc(0) });
-      if (watcher) this.#ops.aw_get(path, wrapWatcher(watcher), cb);
-      else this.#ops.a_get(path, false, cb);
+      if (watcher) this.#native.aw_get(path, wrapWatcher(watcher), cb);
+      else this.#native.a_get(path, false, cb);
     });
   }
 
@@ -188,8 +183,8 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     try {
       return await this.#call('exists', path, (done) => {
         const cb = (rc: Rc, _e: string, stat: Stat): void => done(rc, stat);
-        if (watcher) this.#ops.aw_exists(path, wrapWatcher(watcher), cb);
-        else this.#ops.a_exists(path, false, cb);
+        if (watcher) this.#native.aw_exists(path, wrapWatcher(watcher), cb);
+        else this.#native.a_exists(path, false, cb);
       });
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
@@ -200,26 +195,26 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   getChildren(path: string, watcher?: Watcher): Promise<string[]> {
     return this.#call('getChildren', path, (done) => {
       const cb = (rc: Rc, _e: string, children: string[]): void => done(rc, children ?? []);
-      if (watcher) this.#ops.aw_get_children(path, wrapWatcher(watcher), cb);
-      else this.#ops.a_get_children(path, false, cb);
+      if (watcher) this.#native.aw_get_children(path, wrapWatcher(watcher), cb);
+      else this.#native.a_get_children(path, false, cb);
     });
   }
 
   delete(path: string, version = -1): Promise<void> {
-    return this.#call('delete', path, (done) => this.#ops.a_delete_(path, version, (rc) => done(rc, undefined)));
+    return this.#call('delete', path, (done) => this.#native.a_delete_(path, version, (rc) => done(rc, undefined)));
   }
 
   setData(path: string, data: Buffer, version = -1): Promise<Stat> {
-    return this.#call('setData', path, (done) => this.#ops.a_set(path, data, version, (rc, _e, stat) => done(rc, stat)));
+    return this.#call('setData', path, (done) => this.#native.a_set(path, data, version, (rc, _e, stat) => done(rc, stat)));
   }
 
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */
   sync(path: string): Promise<void> {
-    return this.#call('sync', path, (done) => this.#ops.a_sync(path, (rc) => done(rc, undefined)));
+    return this.#call('sync', path, (done) => this.#native.a_sync(path, (rc) => done(rc, undefined)));
   }
 
   setAcl(path: string, acl: Acl[], version = -1): Promise<void> {
-    return this.#call('setAcl', path, (done) => this.#native.a_set_acl(path, version, acl, (rc) => done(rc, undefined)));
+    return this.#call('setAcl', path, (done) => this.#native.a_set_acl(path, version, nativeAcl(acl), (rc) => done(rc, undefined)));
   }
 
   addAuth(scheme: string, auth: string): Promise<void> {
@@ -236,7 +231,13 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     this.#onClose(0);
   }
 
-  #call<T>(operation: string, path: string | undefined, start: (done: (rc: Rc, value: T) => void) => void): Promise<T> {
+  /**
+   * Sends one request: `start` calls the addon, whose return code is non-zero when the C client
+   * refused the request before queuing it (a bad path, a closing handle): no completion comes
+   * then, so that code settles the promise. `done` may name another operation and path for the
+   * error (a multi names the op that failed).
+   */
+  #call<T>(operation: string, path: string | undefined, start: (done: (rc: Rc, value: T, where?: { operation: string; path: string }) => void) => Rc | void): Promise<T> {
     if (this.#closed) return Promise.reject(new ClosedError(`ZooKeeper session ${this.sessionId}`));
     const sentAt = this.#clock.now();
     return new Promise<T>((resolve, reject) => {
@@ -248,7 +249,7 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
         reject(error);
       };
       this.#pending.add(fail);
-      start((rc, value) => {
+      const done = (rc: Rc, value: T, where?: { operation: string; path: string }): void => {
         if (settled) return;
         settled = true;
         this.#pending.delete(fail);
@@ -257,8 +258,10 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
         // cleans up after an expiry, CLOSING, CONNECTION_LOSS), and those prove nothing.
         if (SERVER_REPLIES.has(rc)) this.#noteContact(sentAt);
         if (rc === 0) resolve(value);
-        else reject(errorForReturnCode(rc, { operation, ...(path === undefined ? {} : { path }) }));
-      });
+        else reject(errorForReturnCode(rc, where ?? { operation, ...(path === undefined ? {} : { path }) }));
+      };
+      const refused = start(done);
+      if (typeof refused === 'number' && refused !== 0) done(refused, undefined as T);
     });
   }
 
@@ -305,4 +308,25 @@ function wrapWatcher(watcher: Watcher): NativeWatcher {
     const kind = EVENT_TYPES[type];
     if (kind) watcher({ type: kind, path });
   };
+}
+
+function nativeAcl(acl: readonly Acl[]): NativeAcl[] {
+  return acl.map(({ scheme, auth, perms }) => ({ scheme, auth, perm: perms }));
+}
+
+function nativeMultiOp(op: MultiOp): NativeMultiOp {
+  switch (op.type) {
+    case 'create':
+      return { type: 'create', path: op.path, data: op.data, flags: op.mode, acl: nativeAcl(op.acl ?? OPEN_ACL) };
+    case 'set':
+      return { type: 'set', path: op.path, data: op.data, version: op.version ?? -1 };
+    default:
+      return { type: op.type, path: op.path, version: op.version ?? -1 };
+  }
+}
+
+function multiResult(op: MultiOp, result: NativeMultiResult): MultiResult {
+  if (op.type === 'create') return { type: 'create', path: result.path ?? op.path };
+  if (op.type === 'set') return { type: 'set', stat: result.stat as Stat };
+  return { type: op.type };
 }

@@ -1,7 +1,6 @@
 /**
- * The native binding's warts that zk-client.ts works around, beside it: the session a handle we
- * did not close may have left on the server, and the binding's JavaScript wrapper that formats
- * every call's arguments for a logger that is off. See docs/native-client.md.
+ * The native binding's wart that native-client.ts works around, beside it: the session a handle
+ * we did not close may have left on the server. See docs/native-client.md.
  */
 
 /** What burying needs of a handle attached to an old session. */
@@ -53,11 +52,4 @@ export async function closeTwin(twin: BuryHandle, waitMs: number): Promise<{ out
   const { closeCode } = twin;
   twin.close();
   return { outcome, closeCode };
-}
-
-/** The addon object under the wrapper, when this version of the binding has one with every request; else the wrapper. */
-export function rawOps<Ops extends object>(wrapper: Ops): Ops {
-  const raw = (wrapper as { native?: Record<string, unknown> }).native;
-  const names = ['a_create', 'a_get', 'aw_get', 'a_exists', 'aw_exists', 'a_get_children', 'aw_get_children', 'a_delete_', 'a_set', 'a_sync'];
-  return raw && names.every((name) => typeof raw[name] === 'function') ? (raw as Ops) : wrapper;
 }

@@ -11,7 +11,7 @@ export interface RequestCounts {
   byOperation: Record<string, number>;
 }
 
-const REQUESTS = new Set(['create', 'get', 'exists', 'getChildren', 'delete', 'setData', 'sync', 'setAcl', 'addAuth']);
+const REQUESTS = new Set(['create', 'multi', 'getAcl', 'get', 'exists', 'getChildren', 'delete', 'setData', 'sync', 'setAcl', 'addAuth']);
 
 export function newCounts(): RequestCounts {
   return { total: 0, byOperation: {} };

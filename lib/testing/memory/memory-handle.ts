@@ -6,8 +6,20 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../util/clock.js';
 import { ClosedError, errorForReturnCode } from '../../errors.js';
-import { CreateMode, EXPIRED_STATE, type Acl, type CreateModeValue, type HandleEvents, type Stat, type Watcher, type WatchEventType, type ZkHandle } from '../../zk/handle.js';
-import { RC, RcError, type Tree, type WatchTarget } from './memory-tree.js';
+import {
+  CreateMode,
+  EXPIRED_STATE,
+  type Acl,
+  type CreateModeValue,
+  type HandleEvents,
+  type MultiOp,
+  type MultiResult,
+  type Stat,
+  type Watcher,
+  type WatchEventType,
+  type ZkHandle,
+} from '../../zk/handle.js';
+import { RcError, type Tree, type WatchTarget } from './memory-tree.js';
 
 /** What a handle needs of its server. */
 export interface MemoryServerPort {
@@ -47,10 +59,15 @@ export class MemoryHandle extends EventEmitter<HandleEvents> implements ZkHandle
     return this.state === 'connected';
   }
 
-  create(path: string, data: Buffer, mode: CreateModeValue): Promise<string> {
-    const sequential = mode === CreateMode.EPHEMERAL_SEQUENTIAL || mode === CreateMode.PERSISTENT_SEQUENTIAL;
-    const ephemeral = mode === CreateMode.EPHEMERAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL;
-    return this.#request('create', (tree) => tree.create(path, data, sequential, ephemeral ? this.sessionId : '0'));
+  create(path: string, data: Buffer, mode: CreateModeValue, acl?: readonly Acl[]): Promise<string> {
+    return this.#request('create', (tree) => this.#create(tree, path, data, mode, acl));
+  }
+  /** All ops or none, as ZooKeeper runs them; a failure names the op (and path) that failed. */
+  multi(ops: readonly MultiOp[]): Promise<MultiResult[]> {
+    return this.#request('multi', (tree) => tree.transaction(() => ops.map((op) => this.#apply(tree, op))));
+  }
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
+    return this.#request('getAcl', (tree) => tree.getAcl(path));
   }
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }> {
     return this.#request('get', (tree) => tree.get(path, this.#target(watcher)));
@@ -70,10 +87,8 @@ export class MemoryHandle extends EventEmitter<HandleEvents> implements ZkHandle
   sync(_path: string): Promise<void> {
     return this.#request('sync', () => undefined);
   }
-  setAcl(path: string, _acl: Acl[], _version = -1): Promise<void> {
-    return this.#request('setAcl', (tree) => {
-      if (!tree.has(path)) throw new RcError(RC.NO_NODE);
-    });
+  setAcl(path: string, acl: Acl[], version = -1): Promise<void> {
+    return this.#request('setAcl', (tree) => tree.setAcl(path, acl, version));
   }
   addAuth(_scheme: string, _auth: string): Promise<void> {
     return this.#request('addAuth', () => undefined);
@@ -100,6 +115,32 @@ export class MemoryHandle extends EventEmitter<HandleEvents> implements ZkHandle
       return Promise.reject(this.closeCode === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`));
     }
     return this.server.submit(this, operation, apply);
+  }
+
+  #create(tree: Tree, path: string, data: Buffer, mode: CreateModeValue, acl: readonly Acl[] | undefined): string {
+    const sequential = mode === CreateMode.EPHEMERAL_SEQUENTIAL || mode === CreateMode.PERSISTENT_SEQUENTIAL;
+    const ephemeral = mode === CreateMode.EPHEMERAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL;
+    return tree.create(path, data, sequential, ephemeral ? this.sessionId : '0', acl);
+  }
+
+  #apply(tree: Tree, op: MultiOp): MultiResult {
+    try {
+      switch (op.type) {
+        case 'check':
+          tree.check(op.path, op.version ?? -1);
+          return { type: 'check' };
+        case 'create':
+          return { type: 'create', path: this.#create(tree, op.path, op.data, op.mode, op.acl) };
+        case 'delete':
+          tree.delete(op.path, op.version ?? -1);
+          return { type: 'delete' };
+        case 'set':
+          return { type: 'set', stat: tree.setData(op.path, op.data, op.version ?? -1) };
+      }
+    } catch (error) {
+      if (error instanceof RcError) throw new RcError(error.rc, { operation: `multi: ${op.type}`, path: op.path });
+      throw error;
+    }
   }
 
   #target(watcher: Watcher | undefined): WatchTarget | undefined {

@@ -3,13 +3,16 @@
  * names, ephemeral owners and one-shot watches. Pure state; delivery order and faults are
  * server.ts's. Return codes are ZooKeeper's own numbers, mapped to errors by the library's table.
  */
-import type { Stat, WatchEventType } from '../../zk/handle.js';
+import { OPEN_ACL, type Acl, type Stat, type WatchEventType } from '../../zk/handle.js';
 
-export const RC = { NO_NODE: -101, BAD_VERSION: -103, NO_CHILDREN_FOR_EPHEMERALS: -108, NODE_EXISTS: -110, NOT_EMPTY: -111 } as const;
+export const RC = { NO_NODE: -101, BAD_VERSION: -103, NO_CHILDREN_FOR_EPHEMERALS: -108, NODE_EXISTS: -110, NOT_EMPTY: -111, INVALID_ACL: -114 } as const;
 
-/** A failed operation: its ZooKeeper return code. */
+/** A failed operation: its ZooKeeper return code, and the op it names when that is not the request's own (a multi's). */
 export class RcError extends Error {
-  constructor(readonly rc: number) {
+  constructor(
+    readonly rc: number,
+    readonly where?: { operation: string; path: string },
+  ) {
     super(`rc ${rc}`);
   }
 }
@@ -17,6 +20,8 @@ export class RcError extends Error {
 interface ZNode {
   data: Buffer;
   stat: Stat;
+  /** Stored as given, not enforced: the in-memory server has no authentication. */
+  acl: readonly Acl[];
   children: Set<string>;
   /** The parent's counter for sequential children. */
   nextSequence: number;
@@ -31,10 +36,12 @@ export interface WatchTarget {
 type WatchMap = Map<string, Set<{ target: WatchTarget; once: (type: WatchEventType) => void }>>;
 
 export class Tree {
-  readonly #nodes = new Map<string, ZNode>();
+  #nodes = new Map<string, ZNode>();
   readonly #dataWatches: WatchMap = new Map();
   readonly #childWatches: WatchMap = new Map();
   #zxid = 0;
+  /** Inside a transaction: the watch events it will fire if it commits, and its one zxid. */
+  #transaction: { fires: Array<() => void>; zxid: number | undefined } | undefined;
 
   constructor() {
     this.#nodes.set('/', this.#node(Buffer.alloc(0), '0'));
@@ -50,16 +57,17 @@ export class Tree {
     return [...(this.#nodes.get(path)?.children ?? [])];
   }
 
-  create(path: string, data: Buffer, sequential: boolean, owner: string): string {
+  create(path: string, data: Buffer, sequential: boolean, owner: string, acl: readonly Acl[] = OPEN_ACL): string {
     const parentPath = parentOf(path);
     const parent = this.#nodes.get(parentPath);
     if (!parent) throw new RcError(RC.NO_NODE);
     if (parent.stat.ephemeralOwner !== '0') throw new RcError(RC.NO_CHILDREN_FOR_EPHEMERALS);
     const created = sequential ? `${path}${String(parent.nextSequence).padStart(10, '0')}` : path;
     if (this.#nodes.has(created)) throw new RcError(RC.NODE_EXISTS);
+    if (acl.length === 0) throw new RcError(RC.INVALID_ACL);
     if (sequential) parent.nextSequence += 1;
     const zxid = this.#next();
-    this.#nodes.set(created, this.#node(data, owner, zxid));
+    this.#nodes.set(created, { ...this.#node(data, owner, zxid), acl: acl.map((entry) => ({ ...entry })) });
     parent.children.add(created.slice(created.lastIndexOf('/') + 1));
     this.#childChanged(parent, zxid);
     this.#fire(this.#dataWatches, created, 'created');
@@ -90,6 +98,50 @@ export class Tree {
     node.stat = { ...node.stat, mzxid: this.#next(), mtime: new Date(), version: node.stat.version + 1, dataLength: data.length };
     this.#fire(this.#dataWatches, path, 'changed');
     return { ...node.stat };
+  }
+
+  /** A multi's check: the node exists, at `version` unless that is -1. */
+  check(path: string, version: number): void {
+    const node = this.#nodes.get(path);
+    if (!node) throw new RcError(RC.NO_NODE);
+    if (version !== -1 && version !== node.stat.version) throw new RcError(RC.BAD_VERSION);
+  }
+
+  getAcl(path: string): { acl: Acl[]; stat: Stat } {
+    const node = this.#nodes.get(path);
+    if (!node) throw new RcError(RC.NO_NODE);
+    return { acl: node.acl.map((entry) => ({ ...entry })), stat: { ...node.stat } };
+  }
+
+  setAcl(path: string, acl: readonly Acl[], version: number): void {
+    const node = this.#nodes.get(path);
+    if (!node) throw new RcError(RC.NO_NODE);
+    if (version !== -1 && version !== node.stat.aversion) throw new RcError(RC.BAD_VERSION);
+    if (acl.length === 0) throw new RcError(RC.INVALID_ACL);
+    node.acl = acl.map((entry) => ({ ...entry }));
+    node.stat = { ...node.stat, aversion: node.stat.aversion + 1 };
+  }
+
+  /**
+   * Runs `apply` as one transaction, as ZooKeeper runs a multi: if it throws, the tree is as it
+   * was and no watch fired; if it returns, its watch events fire, and all its changes share one zxid.
+   */
+  transaction<T>(apply: () => T): T {
+    const saved = new Map([...this.#nodes].map(([path, node]) => [path, { ...node, children: new Set(node.children) }]));
+    const zxid = this.#zxid;
+    const transaction: { fires: Array<() => void>; zxid: number | undefined } = { fires: [], zxid: undefined };
+    this.#transaction = transaction;
+    try {
+      const result = apply();
+      this.#transaction = undefined;
+      for (const fire of transaction.fires) fire();
+      return result;
+    } catch (error) {
+      this.#transaction = undefined;
+      this.#nodes = saved;
+      this.#zxid = zxid;
+      throw error;
+    }
   }
 
   /** getData: a watch is set only when the node exists (as ZooKeeper does). */
@@ -139,6 +191,10 @@ export class Tree {
   }
 
   #fire(map: WatchMap, path: string, type: WatchEventType): void {
+    if (this.#transaction) {
+      this.#transaction.fires.push(() => this.#fire(map, path, type));
+      return;
+    }
     const set = map.get(path);
     if (!set) return;
     map.delete(path);
@@ -150,14 +206,16 @@ export class Tree {
   }
 
   #next(): number {
+    if (this.#transaction?.zxid !== undefined) return this.#transaction.zxid;
     this.#zxid += 1;
+    if (this.#transaction) this.#transaction.zxid = this.#zxid;
     return this.#zxid;
   }
 
   #node(data: Buffer, owner: string, zxid = 0): ZNode {
     const now = new Date();
     const stat: Stat = { czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: now, mtime: now, version: 0, cversion: 0, aversion: 0, ephemeralOwner: owner, dataLength: data.length, numChildren: 0 };
-    return { data: Buffer.from(data), stat, children: new Set(), nextSequence: 0 };
+    return { data: Buffer.from(data), stat, acl: OPEN_ACL, children: new Set(), nextSequence: 0 };
   }
 }
 

@@ -15,7 +15,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { errorForReturnCode } from '../../errors.js';
 import { Session, type SessionOptions } from '../../session/session.js';
-import { EXPIRED_STATE, type HandleOptions, type Transport } from '../../zk/handle.js';
+import { EXPIRED_STATE, type Acl, type HandleOptions, type Transport } from '../../zk/handle.js';
 import { MemoryHandle, type MemoryServerPort } from './memory-handle.js';
 import { RcError, Tree } from './memory-tree.js';
 
@@ -177,6 +177,10 @@ export class MemoryZooKeeper {
   exists(path: string): boolean {
     return this.#tree.has(path);
   }
+  /** The node's ACL as stored (the in-memory server does not enforce ACLs). */
+  acl(path: string): Acl[] | undefined {
+    return this.#tree.has(path) ? this.#tree.getAcl(path).acl : undefined;
+  }
   /** The node's owner (a session id in hex, '0' for a persistent node). */
   owner(path: string): string | undefined {
     return this.#tree.exists(path)?.ephemeralOwner;
@@ -211,12 +215,12 @@ export class MemoryZooKeeper {
           const record = this.#sessions.get(handle.sessionId)!;
           // The server refuses every request of a session it has ended (the handle learns it next).
           if (record.ended) return reject(errorForReturnCode(EXPIRED_STATE, { operation }));
-          let outcome: { value: T } | { rc: number };
+          let outcome: { value: T } | RcError;
           try {
             outcome = { value: apply(this.#tree) };
           } catch (error) {
             if (!(error instanceof RcError)) throw error;
-            outcome = { rc: error.rc };
+            outcome = error;
           }
           if (record.loseNextReply) {
             record.loseNextReply = false;
@@ -225,7 +229,7 @@ export class MemoryZooKeeper {
           }
           handle.lastContact = Math.max(handle.lastContact, sentAt);
           if ('value' in outcome) resolve(outcome.value);
-          else reject(errorForReturnCode(outcome.rc, { operation }));
+          else reject(errorForReturnCode(outcome.rc, outcome.where ?? { operation }));
         },
       });
     });
