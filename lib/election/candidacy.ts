@@ -23,6 +23,7 @@ import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import { CreateMode, type Acl, type Stat, type WatchEvent, type ZkHandle } from '../zk/handle.js';
 import { baseName, childPath, ensurePath } from '../zk/paths.js';
+import { warnIfMoreOpen } from '../zk/acl.js';
 import { parsePayload } from '../znode/payload.js';
 import { candidatePrefix, findByMarker, isLiveOwner, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
 import { stepDownRequest, type StepDownRequest } from '../znode/step-down-request.js';
@@ -256,8 +257,6 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       this.#to('unplaced');
       return;
     }
-    const { acl } = this.#options;
-    if (acl) await this.#retrying('set ACL', (handle) => handle.setAcl(path, acl), { signal });
     const name = baseName(path);
     const parsed = parseCandidateName(name);
     if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
@@ -348,11 +347,15 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
 
 async function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
   try {
-    return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    // The ACL goes in the create request itself: the node never exists with another one.
+    const created = await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL, options.acl);
+    // The election path was there already: say so if it is more open than what we would create.
+    if (options.acl) void warnIfMoreOpen(handle, parent, options.acl, options.logger);
+    return created;
   } catch (error) {
     if (!isZkElectionError(error, 'NO_NODE')) throw error;
     await ensurePath(handle, parent, options.acl);
-    return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL, options.acl);
   }
 }
 

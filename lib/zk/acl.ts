@@ -4,7 +4,8 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { describeValue, optionsObject } from '../util/validate.js';
-import { Perms, type Acl } from './handle.js';
+import type { Logger } from '../util/logger.js';
+import { Perms, type Acl, type ZkHandle } from './handle.js';
 
 /**
  * With credentials and no `acl`: every permission for the creator (the `auth` scheme stands for
@@ -57,4 +58,18 @@ export function openBeyond(existing: readonly Acl[], ours: readonly Acl[]): stri
   const world = (acl: readonly Acl[]): number => acl.filter((e) => e.scheme === 'world' && e.auth === 'anyone').reduce((all, e) => all | e.perms, 0);
   const extra = world(existing) & ~world(ours);
   return extra === 0 ? undefined : permsString(extra);
+}
+
+/**
+ * Warns, naming the path, when the existing election path grants everyone more than the ACL we
+ * create would: anyone could then plant nodes or delete candidates. Its ACL is not changed for
+ * the operator (that is theirs to decide); a read that fails (no permission) is only logged at debug.
+ */
+export async function warnIfMoreOpen(handle: ZkHandle, parent: string, acl: readonly Acl[], logger: Logger): Promise<void> {
+  try {
+    const extra = openBeyond((await handle.getAcl(parent)).acl, acl);
+    if (extra) logger.warn(`the election path grants everyone (world:anyone) "${extra}" beyond the ACL zk-election creates nodes with; it is left as it is: restrict it with setAcl`, { path: parent });
+  } catch (error) {
+    logger.debug('could not read the ACL of the election path', { path: parent, error: (error as Error).message });
+  }
 }

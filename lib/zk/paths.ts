@@ -4,15 +4,15 @@ import { CreateMode, type Acl, type ZkHandle } from './handle.js';
 
 /**
  * Creates `path` and its missing ancestors as persistent nodes with empty data (the binding's own
- * mkdirp fills them with junk). A concurrent creator is fine: NODE_EXISTS counts as done.
+ * mkdirp fills them with junk), each with `acl` in its create request (never open for a moment).
+ * A concurrent creator is fine: NODE_EXISTS counts as done.
  */
 export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[]): Promise<void> {
   const parts = path.split('/').filter(Boolean);
   for (let i = 1; i <= parts.length; i += 1) {
     const prefix = `/${parts.slice(0, i).join('/')}`;
     try {
-      await client.create(prefix, Buffer.alloc(0), CreateMode.PERSISTENT);
-      if (acl) await client.setAcl(prefix, acl);
+      await client.create(prefix, Buffer.alloc(0), CreateMode.PERSISTENT, acl);
     } catch (error) {
       if (isZkElectionError(error, 'NODE_EXISTS')) continue;
       if (isZkElectionError(error, 'NO_NODE') && i === 1) {
