@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AuthInfo } from '../session/session.js';
 import { UsageError } from './io.js';
 import { MAX_TIMER_MS } from '../util/validate.js';
+import { resolveAuth } from './credentials.js';
 import type { ListenAddress } from './run/metrics.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -11,6 +12,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export const COMMON_OPTIONS = {
   connect: { type: 'string' },
   auth: { type: 'string' },
+  'auth-file': { type: 'string' },
   timeout: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -56,19 +58,11 @@ export function connectOption(parsed: Parsed, env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Credentials to add to the session: --auth SCHEME:CREDENTIALS, then $ZK_AUTH; undefined for none.
- * The value is a secret: no message here or elsewhere repeats it.
+ * Credentials to add to the session: --auth SCHEME:CREDENTIALS, --auth-file PATH, then $ZK_AUTH,
+ * $ZK_AUTH_FILE (lib/cli/credentials.ts); undefined for none. A secret: no message repeats it.
  */
 export function authOption(parsed: Parsed, env: NodeJS.ProcessEnv): AuthInfo | undefined {
-  const flag = parsed.values.auth;
-  const raw = typeof flag === 'string' ? flag : env.ZK_AUTH;
-  if (raw === undefined || (flag === undefined && raw === '')) return undefined;
-  const colon = raw.indexOf(':');
-  if (colon <= 0 || colon === raw.length - 1) {
-    const source = typeof flag === 'string' ? '--auth' : '$ZK_AUTH';
-    throw new UsageError(`${source} expects SCHEME:CREDENTIALS, for example digest:user:password (the value is not shown)`);
-  }
-  return { scheme: raw.slice(0, colon), credentials: raw.slice(colon + 1) };
+  return resolveAuth(parsed.values, env);
 }
 
 /** What every command that talks to ZooKeeper takes from the common flags. */

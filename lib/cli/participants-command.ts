@@ -16,6 +16,8 @@ Options:
   --auth SCHEME:CREDENTIALS
                  credentials for an ACL-protected election, e.g. digest:user:password
                  (default: $ZK_AUTH; prefer it: arguments are visible to other users in ps)
+  --auth-file PATH
+                 read the credentials from a file only its owner can read (default: $ZK_AUTH_FILE)
   --json         print the participants as a JSON array (bigints as strings)
   --watch        stay running and redraw on every change (one line per change when not a tty)
   --timeout MS   how long to try to reach ZooKeeper (default 10000)
@@ -36,6 +38,8 @@ Options:
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS
                  credentials for an ACL-protected election (default: $ZK_AUTH)
+  --auth-file PATH
+                 read them from a file only its owner can read (default: $ZK_AUTH_FILE)
   --json         print the leader as a JSON object
   --watch        stay running and print one line per leader change until Ctrl-C: the id, or
                  "-" while nobody leads (--json: one object per line, null for none); joins

@@ -19,6 +19,7 @@ import type { Leadership, SuspendedPolicy } from '../election/leadership.js';
 import { listenOption, msOption, parse, requirePath, sessionOptions, type Parsed } from './args.js';
 import { cliLogger, EXIT, UsageError, type CliIo } from './io.js';
 import { Confirmations } from './run/confirmations.js';
+import { aclOption, SECRET_ENV } from './credentials.js';
 import { LeasedCommand } from './run/leased-command.js';
 import { defaultLeaseMargin, planLease, type LeasePlan } from './run/lease-plan.js';
 
@@ -41,6 +42,12 @@ Options:
   --id ID                    participant id shown to operators (default host:pid:random)
   --connect S                ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS  credentials for the session, e.g. digest:user:password (default: $ZK_AUTH)
+  --auth-file PATH           read SCHEME:CREDENTIALS from a file only its owner can read (or
+                             $ZK_AUTH_FILE): nothing in ps, nothing in the environment
+  --acl SCHEME:ID:PERMS[,...]
+                             ACL of the nodes run creates, PERMS of cdrwa (default: $ZK_ACL; with
+                             credentials auth::cdrwa,world:anyone:r: all for the creator, read for
+                             everyone; without, open to anyone)
   --session-timeout MS       requested ZooKeeper session timeout T (default 10000)
   --lease-margin MS          lease margin M, less than T/2 (default 10% of T)
   --grace MS                 SIGTERM this long before SIGKILL (default 30% of T; shortened, with a
@@ -60,7 +67,7 @@ Options:
 Examples:
   zk-election run /jobs/payment-scheduler --id sched-1 -- node scheduler.js
   zk-election run /jobs/cron --once --grace 2000 -- ./nightly-report.sh
-  ZK_AUTH=digest:ops:secret zk-election run /jobs/cron -- ./report.sh
+  zk-election run /jobs/cron --auth-file /run/secrets/zk-auth -- ./report.sh
   zk-election run /jobs/cron --metrics 127.0.0.1:9464 -- ./report.sh
   zk-election run /jobs/cron --metrics "$POD_IP:9464" -- ./report.sh
 `;
@@ -90,6 +97,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     'suspended-policy': { type: 'string' },
     'log-format': { type: 'string' },
     metrics: { type: 'string' },
+    acl: { type: 'string' },
   });
   if (parsed.values.help) return void io.stdout.write(RUN_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election run <path> [options] -- <command> [args...]');
@@ -100,6 +108,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
   const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
   const metricsAt = listenOption(parsed, 'metrics');
+  const acl = aclOption(parsed.values, io.env);
   const plan = planLease(sessionTimeout, leaseMargin, grace);
   const config: RunConfig = { path, command, suspendedPolicy: suspendedPolicyOption(parsed), plan, once: Boolean(parsed.values.once) };
   const log = cliLogger(io, format);
@@ -122,7 +131,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     suspendedPolicy: config.suspendedPolicy,
     drain: (leadership) => supervisor?.drain(leadership),
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
-    ...(parsed.values.verbose ? { logger: log } : {}),
+    ...(acl ? { acl } : {}),
+    // The library's own transitions with --verbose; its warnings always (an election path more
+    // open than the ACL we create, a planted node ignored).
+    logger: parsed.values.verbose ? log : cliLogger(io, format, 'warn'),
   });
   supervisor = new Supervisor(election, config, log);
   // Only with --metrics: prom-client is not loaded otherwise. Listening before the election starts
@@ -229,8 +241,10 @@ class Supervisor {
   }
 
   #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
-    // The command gets its own term's facts, not our credentials.
-    const { ZK_AUTH: _credentials, ...env } = process.env;
+    // The command gets its own term's facts, not our credentials (main took them out of
+    // process.env already; this holds for a `run` started in-process too).
+    const env = { ...process.env };
+    for (const name of SECRET_ENV) delete env[name];
     return {
       ...env,
       ZK_ELECTION_PATH: this.config.path,

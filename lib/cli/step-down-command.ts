@@ -22,10 +22,14 @@ Options:
   --json         print {"previous": ..., "next": ...} as JSON
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS
-                 credentials for an ACL-protected election (default: $ZK_AUTH)
+                 credentials for an ACL-protected election (default: $ZK_AUTH); with
+                 zk-election's default ACL, only the participants' own credentials may
+                 write or delete their nodes: without them this is NO_AUTH, exit 2
+  --auth-file PATH
+                 read them from a file only its owner can read (default: $ZK_AUTH_FILE)
 
 Exit codes: 0 done; 1 no leader, or no participant with that id, or (without --force) it
-is not the leader; 2 bad usage; 3 ZooKeeper unreachable; 4 the participant did not step
+is not the leader; 2 bad usage or no permission (NO_AUTH); 3 ZooKeeper unreachable; 4 the participant did not step
 down within --timeout (it may be frozen or cut off: try --force).
 
 Examples:

@@ -69,11 +69,12 @@ export function readPayload(bytes: Buffer): ReadPayload {
     return undefined;
   };
   const id = string('id');
-  if (raw?.id === undefined) malformed.unshift('id: missing');
+  if (raw?.id === undefined) malformed.push('id: missing');
+  const host = string('host');
   const pidValue = raw?.pid;
   const pid = typeof pidValue === 'number' && Number.isSafeInteger(pidValue) && pidValue > 0 ? pidValue : undefined;
   if (pidValue !== undefined && pid === undefined) malformed.push(`pid: ${typeof pidValue === 'number' ? 'not a positive whole number' : kindOf(pidValue)}`);
-  return { id, host: string('host'), pid, startedAt: string('startedAt'), data: raw?.data, malformed };
+  return { id, host, pid, startedAt: string('startedAt'), data: raw?.data, malformed };
 }
 
 function kindOf(value: unknown): string {
