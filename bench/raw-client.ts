@@ -1,26 +1,20 @@
 /**
- * The bare `zookeeper` package, no library code: the baseline every ratio is taken against.
- * Callback API only (`a_create`, `aw_get`, `a_get_children`, `a_delete_`), loaded with
- * createRequire as a CommonJS module.
+ * The bare native client, no library code: the baseline every ratio is taken against. The same
+ * addon the library loads (zk-election's build of the `zookeeper` binding, lib/native), driven
+ * through its callback API (`a_create`, `aw_get`, `a_get_children`, `a_delete_`) directly, as the
+ * library drives it.
  */
-import { createRequire } from 'node:module';
+import { nativeBinding, type NativeHandle } from '../lib/zk/native-binding.js';
 import { within } from './timing.js';
 
 type Callback<T extends unknown[]> = (rc: number, error: string, ...rest: T) => void;
-interface BareHandle {
-  connect(options: Record<string, unknown>, cb: (error: Error | null) => void): void;
-  close(): void;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  setLogger(logger: boolean): void;
-  a_create(path: string, data: Buffer | string, flags: number, cb: Callback<[string]>): void;
-  aw_get(path: string, watcher: (type: number, state: number, path: string) => void, cb: Callback<[unknown, Buffer | null]>): void;
-  a_get_children(path: string, watch: boolean, cb: Callback<[string[]]>): void;
-  a_delete_(path: string, version: number, cb: Callback<[]>): void;
+/** What the bench sends: data may be a string (the addon takes both). */
+interface BareOps {
+  a_create(path: string, data: Buffer | string, flags: number, cb: Callback<[string]>): number;
+  aw_get(path: string, watcher: (type: number, state: number, path: string) => void, cb: Callback<[unknown, Buffer | null]>): number;
+  a_get_children(path: string, watch: boolean, cb: Callback<[string[]]>): number;
+  a_delete_(path: string, version: number, cb: Callback<[]>): number;
 }
-type BareConstructor = new (config: Record<string, unknown>) => BareHandle;
-
-const require = createRequire(import.meta.url);
-const ZooKeeper = require('zookeeper') as BareConstructor;
 
 export const PERSISTENT = 0;
 export const EPHEMERAL = 1;
@@ -36,22 +30,18 @@ function settle<T>(resolve: (value: T) => void, reject: (error: Error) => void, 
 }
 
 export class RawClient {
-  /**
-   * Requests go to the addon object under the binding's JavaScript wrapper, as the library's do:
-   * the wrapper formats every call's arguments for a logger that is off, and a floor must not
-   * carry a cost the library has shed. Connect and close stay on the wrapper.
-   */
-  private readonly ops: Pick<BareHandle, 'a_create' | 'aw_get' | 'a_get_children' | 'a_delete_'>;
+  private readonly ops: BareOps;
 
-  private constructor(private readonly handle: BareHandle) {
-    const raw = (handle as unknown as { native?: BareHandle }).native;
-    this.ops = raw && typeof raw.a_create === 'function' && typeof raw.aw_get === 'function' && typeof raw.a_get_children === 'function' && typeof raw.a_delete_ === 'function' ? raw : handle;
+  private constructor(private readonly handle: NativeHandle) {
+    this.ops = handle as unknown as BareOps;
   }
 
   static async connect(connect: string, timeout: number, waitMs = 10_000): Promise<RawClient> {
-    const handle = new ZooKeeper({ connect, timeout, debug_level: 0, host_order_deterministic: false });
-    handle.setLogger(false);
-    const connected = new Promise<void>((resolve, reject) => handle.connect({}, (error) => (error ? reject(error) : resolve())));
+    const handle = new (nativeBinding())();
+    const connected = new Promise<void>((resolve) => {
+      handle.emit = (event) => event === 'connect' && resolve();
+    });
+    handle.init({ connect, timeout, debug_level: 0, host_order_deterministic: false });
     try {
       await within(connected, waitMs, `bare client connect to ${connect}`);
     } catch (error) {

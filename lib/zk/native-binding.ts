@@ -6,6 +6,7 @@
  * and never a silent run on the wrong binding. Loaded on the first handle, not at import.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeClientError } from '../errors.js';
@@ -80,13 +81,15 @@ export function loadAddon(file: string): NativeConstructor {
   if (!fs.existsSync(file)) {
     throw new NativeClientError(`zk-election's native client is not built (no ${file}): its install script did not run or failed; ${FIX}`, file);
   }
-  let addon: { ZooKeeper?: NativeConstructor };
+  const addon: { exports: { ZooKeeper?: NativeConstructor } } = { exports: {} };
   try {
-    addon = process.getBuiltinModule('node:module').createRequire(import.meta.url)(file) as { ZooKeeper?: NativeConstructor };
+    // Every symbol resolved now (OpenSSL's from the node binary): a missing one is this error, not
+    // an abort on the first TLS connect.
+    process.dlopen(addon, file, os.constants.dlopen.RTLD_NOW);
   } catch (error) {
     throw new NativeClientError(`zk-election's native client ${file} does not load (${(error as Error).message}); ${FIX}`, file, { cause: error });
   }
-  const constructor = addon.ZooKeeper;
+  const constructor = addon.exports.ZooKeeper;
   const wrong = Object.entries(PATCH_MARKERS).filter(([name, value]) => constructor?.[name] !== value);
   if (!constructor || wrong.length > 0) {
     const found = wrong.map(([name]) => `${name} = ${JSON.stringify(constructor?.[name])}`).join(', ');
@@ -102,16 +105,9 @@ export function nativeBinding(): NativeConstructor {
   return loaded;
 }
 
-/** Where the install builds the addon. */
+/** Where the install builds the addon: zk-election's own native-build/ (lib/native/build.mjs). */
 export function addonFile(): string {
-  const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
-  let dir: string;
-  try {
-    dir = path.dirname(require.resolve('zookeeper/package.json'));
-  } catch (error) {
-    throw new NativeClientError(`zk-election's native client is not installed (the zookeeper package is missing); ${FIX}`, 'zookeeper', { cause: error });
-  }
-  return path.join(dir, 'build', 'Release', 'zookeeper.node');
+  return path.join(packageRoot(), 'native-build', 'build', 'Release', 'zookeeper.node');
 }
 
 /** zk-election's own directory: the nearest package.json named zk-election above this file (built, bundled or in the sources). */

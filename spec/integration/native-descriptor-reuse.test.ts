@@ -3,12 +3,11 @@
  * child process (spec/support/descriptor-reuse-child.ts), because on the unpatched binding
  * it kills its process: one handle's C client closes its socket inside a request (a failed send),
  * and a second handle's socket gets the same descriptor number while the binding still polls it.
- * The patched binding (lib/native, applied by `npm install`) polls a descriptor of its own instead.
+ * The patched binding (lib/native, built by `npm install`) polls a descriptor of its own instead.
  */
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addonFile } from '../../lib/zk/native-binding.js';
 import { spawnTracked, type TrackedProcess } from '../support/processes.js';
 import { useZooKeeper } from '../support/zookeeper.js';
 
@@ -27,8 +26,8 @@ afterEach(async () => {
   await Promise.allSettled(children.splice(0).map((child) => child.kill9()));
 });
 
-test('the installed zookeeper addon is built from the patched source', () => {
-  const addon = path.join(path.dirname(createRequire(import.meta.url).resolve('zookeeper/package.json')), 'build', 'Release', 'zookeeper.node');
+test('the native client zk-election loads is built from the patched source', () => {
+  const addon = addonFile();
   // In a child: the test runner's own module registry is no place to load an addon twice.
   const mark = execFileSync(process.execPath, ['-p', `require(${JSON.stringify(addon)}).ZooKeeper.ZK_ELECTION_PATCH`], { encoding: 'utf8' }).trim();
   expect(mark).toBe('owned-poll-descriptor/1');

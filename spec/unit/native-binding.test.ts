@@ -3,9 +3,11 @@
  * marker and the requests the patches add (create with an ACL, multi), refusing bad arguments
  * with a TypeError before anything is sent; a missing, broken or unpatched addon is a
  * NATIVE_CLIENT error naming the fix, which the CLI reports with exit code 2. On a binding
- * without lib/native's patches the first test fails.
+ * without lib/native's patches the first test fails (the last one shows it on the `zookeeper`
+ * package's own build).
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { isZkElectionError, NativeClientError } from 'zk-election';
@@ -50,7 +52,7 @@ test('bad arguments to the new requests are a TypeError, not an abort', () => {
 });
 
 test('the build script checks the same markers the library does', () => {
-  const script = fs.readFileSync(new URL('../../lib/native/apply-patch.mjs', import.meta.url), 'utf8');
+  const script = fs.readFileSync(new URL('../../lib/native/patches.mjs', import.meta.url), 'utf8');
   const listed = Object.fromEntries([...script.matchAll(/property: '(\w+)', value: '([^']+)'/g)].map((m) => [m[1], m[2]]));
   expect(listed).toEqual(PATCH_MARKERS);
 });
@@ -65,6 +67,8 @@ describe('a native client that cannot be used is NATIVE_CLIENT, exit code 2, wit
   const cases: Array<[string, () => string, RegExp]> = [
     ['missing', () => path.join(dir, 'missing.node'), /is not built/],
     ['not an addon', () => (fs.writeFileSync(path.join(dir, 'broken.node'), 'not an ELF file'), path.join(dir, 'broken.node')), /does not load/],
+    // The `zookeeper` package's own build (a devDependency here), as a project may have it beside zk-election.
+    ['the unpatched binding', () => path.join(path.dirname(createRequire(import.meta.url).resolve('zookeeper/package.json')), 'build', 'Release', 'zookeeper.node'), /is not zk-election's patched build .*ZK_ELECTION_PATCH = undefined/],
   ];
   test.each(cases)('%s', (_name, file, why) => {
     const error = ((): unknown => {
