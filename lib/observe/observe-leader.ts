@@ -9,7 +9,9 @@
  * Joins and departures behind the leader touch none of these, so they cost an observer nothing.
  * A new lowest node can only appear by the leader leaving (sequence numbers only grow), so the
  * leader's node is the only one worth watching. Values are coalesced: a consumer slower than the
- * changes gets the latest state, never an older one after a newer.
+ * changes gets the latest state, never an older one after a newer. A persistent node with a
+ * candidate's name (planted: no session owns it) is no candidate: read once, it is skipped, and the
+ * watch that read left on it can only wake the observer once more.
  */
 import type { EventEmitter } from 'node:events';
 import { isZkElectionError } from '../errors.js';

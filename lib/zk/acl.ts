@@ -68,7 +68,7 @@ export function openBeyond(existing: readonly Acl[], ours: readonly Acl[]): stri
 export async function warnIfMoreOpen(handle: ZkHandle, parent: string, acl: readonly Acl[], logger: Logger): Promise<void> {
   try {
     const extra = openBeyond((await handle.getAcl(parent)).acl, acl);
-    if (extra) logger.warn(`the election path grants everyone (world:anyone) "${extra}" beyond the ACL zk-election creates nodes with; it is left as it is: restrict it with setAcl`, { path: parent });
+    if (extra) logger.warn(`the election path grants everyone (world:anyone) "${extra}" beyond the ACL of the nodes this election creates; it is left as it is: restrict it with setAcl`, { path: parent });
   } catch (error) {
     logger.debug('could not read the ACL of the election path', { path: parent, error: (error as Error).message });
   }

@@ -114,7 +114,7 @@ describe('credentials given, no ACL: the creator may do everything, everyone els
     await ensurePath(anonymous, path);
     const { proc } = await sidecar(path, 'warned', { ZK_AUTH: AUTH });
     const warning = proc.errorLines.find((line) => line.includes('grants everyone'));
-    expect(warning).toMatch(new RegExp(`warn the election path grants everyone \\(world:anyone\\) "cdwa" beyond the ACL zk-election creates nodes with; .* path=${path} id=warned$`));
+    expect(warning).toMatch(new RegExp(`warn the election path grants everyone \\(world:anyone\\) "cdwa" beyond the ACL of the nodes this election creates; .* path=${path} id=warned$`));
     expect((await anonymous.getAcl(path)).acl).toEqual([{ scheme: 'world', auth: 'anyone', perms: Perms.ALL }]);
   });
 });
