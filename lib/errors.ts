@@ -144,11 +144,26 @@ export function isRetryable(error: unknown): boolean {
   return isZkElectionError(error, 'CONNECTION_LOSS', 'OPERATION_TIMEOUT');
 }
 
+/** A path or connection string as a message shows it: quoted, escaped, and cut after 100 characters (a 2 MB path makes no 2 MB message). */
+function shownPath(value: string): string {
+  return value.length > 100 ? `${JSON.stringify(value.slice(0, 100))}... (${value.length} characters)` : JSON.stringify(value);
+}
+
+/**
+ * A connection string with everything up to its last `@` replaced by `***`: ZooKeeper takes no
+ * `user:password@` (credentials go in `auth`), but one written there is a secret all the same,
+ * and a password may hold `,` or `/`, so no narrower cut is safe.
+ */
+export function redactConnectString(connect: string): string {
+  const at = connect.lastIndexOf('@');
+  return at === -1 ? connect : `***${connect.slice(at)}`;
+}
+
 export class InvalidPathError extends ZkElectionError {
   override name = 'InvalidPathError';
   readonly path: string;
   constructor(path: string, why: string) {
-    super(`invalid election path ${JSON.stringify(path)}: ${why}`, 'INVALID_PATH');
+    super(`invalid election path ${shownPath(path)}: ${why}`, 'INVALID_PATH');
     this.path = path;
   }
 }
@@ -164,8 +179,8 @@ export class InvalidConnectStringError extends ZkElectionError {
   override name = 'InvalidConnectStringError';
   readonly connectString: string;
   constructor(connectString: string, why: string) {
-    super(`invalid connection string ${JSON.stringify(connectString)}: ${why}`, 'INVALID_CONNECT_STRING');
-    this.connectString = connectString;
+    super(`invalid connection string ${shownPath(redactConnectString(connectString))}: ${why}`, 'INVALID_CONNECT_STRING');
+    this.connectString = redactConnectString(connectString);
   }
 }
 
@@ -218,8 +233,8 @@ export class UnreachableError extends ZkElectionError {
     const how = options?.tls ? ' over TLS' : '';
     // A name that does not resolve is said in the message: it is the likeliest typo of all.
     const why = options?.detail ? `: ${options.detail}` : options?.cause instanceof HostNotFoundError ? `: ${options.cause.message}` : '';
-    super(`cannot reach ZooKeeper at ${connectString}${how} within ${timeoutMs} ms${why}`, 'UNREACHABLE', options);
-    this.connectString = connectString;
+    super(`cannot reach ZooKeeper at ${redactConnectString(connectString)}${how} within ${timeoutMs} ms${why}`, 'UNREACHABLE', options);
+    this.connectString = redactConnectString(connectString);
     this.detail = options?.detail;
   }
 }

@@ -8,6 +8,8 @@ import { isZkElectionError } from '../errors.js';
 import type { AuthInfo } from '../session/session.js';
 import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import { UsageError } from './io.js';
+import { MAX_TIMER_MS } from '../util/validate.js';
+import { resolveAuth } from './credentials.js';
 import type { ListenAddress } from './run/metrics.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -16,6 +18,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export const COMMON_OPTIONS = {
   connect: { type: 'string' },
   auth: { type: 'string' },
+  'auth-file': { type: 'string' },
   timeout: { type: 'string' },
   'tls-ca': { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -91,6 +94,7 @@ export function msOption(parsed: Parsed, name: string, fallback: number): number
   if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || !Number.isInteger(value)) {
     throw new UsageError(`--${name} expects a positive whole number of milliseconds, got "${String(raw)}"`);
   }
+  if (value > MAX_TIMER_MS) throw new UsageError(`--${name} expects at most ${MAX_TIMER_MS} ms (what a timer can wait), got "${raw}"`);
   return value;
 }
 
@@ -102,19 +106,11 @@ export function connectOption(parsed: Parsed, env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Credentials to add to the session: --auth SCHEME:CREDENTIALS, then $ZK_AUTH; undefined for none.
- * The value is a secret: no message here or elsewhere repeats it.
+ * Credentials to add to the session: --auth SCHEME:CREDENTIALS, --auth-file PATH, then $ZK_AUTH,
+ * $ZK_AUTH_FILE (lib/cli/credentials.ts); undefined for none. A secret: no message repeats it.
  */
 export function authOption(parsed: Parsed, env: NodeJS.ProcessEnv): AuthInfo | undefined {
-  const flag = parsed.values.auth;
-  const raw = typeof flag === 'string' ? flag : env.ZK_AUTH;
-  if (raw === undefined || (flag === undefined && raw === '')) return undefined;
-  const colon = raw.indexOf(':');
-  if (colon <= 0 || colon === raw.length - 1) {
-    const source = typeof flag === 'string' ? '--auth' : '$ZK_AUTH';
-    throw new UsageError(`${source} expects SCHEME:CREDENTIALS, for example digest:user:password (the value is not shown)`);
-  }
-  return { scheme: raw.slice(0, colon), credentials: raw.slice(colon + 1) };
+  return resolveAuth(parsed.values, env);
 }
 
 /** The CLI's names for the `tls` option's fields, in its error messages. */
@@ -162,7 +158,7 @@ export function listenOption(parsed: Parsed, name: string): ListenAddress | unde
   const match = typeof raw === 'string' ? /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/]+)):(\d{1,5})$/.exec(raw) : null;
   const port = Number(match?.[3]);
   if (!match || port > 65_535) {
-    throw new UsageError(`--${name} expects HOST:PORT (for example 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464; port 0: any free port), got "${String(raw)}"`);
+    throw new UsageError(`--${name} expects HOST:PORT (for example 127.0.0.1:9464, a pod IP such as 10.1.2.3:9464, or [::1]:9464; port 0: any free port), got "${String(raw)}"`);
   }
   return { host: (match[1] ?? match[2])!, port };
 }

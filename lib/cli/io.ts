@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import winston from 'winston';
 import { isZkElectionError, ZkElectionError } from '../errors.js';
 import { TestingError } from '../testing/testing-errors.js';
+import { escapeControl } from './format.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -91,8 +92,17 @@ export function reportError(io: CliIo, error: unknown, verbose: boolean): void {
   const code = err.code ? ` [${err.code}]` : '';
   // Which credentials were tried is never said: only that some are needed.
   const hint = isZkElectionError(error, 'NO_AUTH') ? '; this needs credentials the session lacks: --auth SCHEME:CREDENTIALS or $ZK_AUTH' : '';
-  io.stderr.write(`zk-election: ${err.message ?? String(error)}${hint}${code}\n`);
-  if (verbose && err.stack) io.stderr.write(`${err.stack}\n`);
+  // A message can carry what a node held (an id, a path): shown, never obeyed.
+  io.stderr.write(`zk-election: ${escapeControl(String(err.message ?? error))}${hint}${escapeControl(code)}\n`);
+  if (verbose && err.stack) io.stderr.write(`${escapedStack(err)}\n`);
+}
+
+/** A stack as lines: the message part escaped whole (a newline in it forges no line), the frames line by line. */
+function escapedStack(err: Error): string {
+  const stack = err.stack ?? '';
+  const head = `${err.name}: ${err.message}`;
+  const [first, rest] = stack.startsWith(head) ? [head, stack.slice(head.length)] : ['', stack];
+  return escapeControl(first) + rest.split('\n').map(escapeControl).join('\n');
 }
 
 /** The CLI's own log: one line per transition on stderr, text or JSON. */
@@ -101,9 +111,10 @@ export function cliLogger(io: CliIo, format: 'text' | 'json', level = 'info'): w
     const { level: lvl, message, timestamp, ...rest } = info as Record<string, unknown>;
     const fields = Object.entries(rest)
       .filter(([key]) => typeof key === 'string')
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .map(([key, value]) => `${key}=${escapeControl(typeof value === 'string' ? value : String(JSON.stringify(value)))}`)
       .join(' ');
-    return `${String(timestamp)} ${String(lvl)} ${String(message)}${fields ? ` ${fields}` : ''}`;
+    // Fields and messages can carry what a node held: one line each, whatever they contain.
+    return `${String(timestamp)} ${String(lvl)} ${escapeControl(String(message))}${fields ? ` ${fields}` : ''}`;
   });
   return winston.createLogger({
     level,

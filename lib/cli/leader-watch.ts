@@ -7,13 +7,14 @@
 import { observeLeader, type ObserveLeaderOptions } from '../observe/observe-leader.js';
 import { participantToJson } from '../observe/list-participants.js';
 import { interruption, type CliIo } from './io.js';
+import { shownId } from './format.js';
 
 export async function watchLeader(path: string, options: Omit<ObserveLeaderOptions, 'signal'>, io: CliIo, json: boolean): Promise<number> {
   const interrupted = interruption({ once: true });
   try {
     for await (const leader of observeLeader(path, { ...options, signal: interrupted.signal })) {
       if (json) io.stdout.write(`${JSON.stringify(leader ? participantToJson(leader) : null)}\n`);
-      else io.stdout.write(`${leader?.id ?? '-'}\n`);
+      else io.stdout.write(`${leader ? shownId(leader) : '-'}\n`);
     }
     // Ended by Ctrl-C or SIGTERM: 128 + the signal.
     return interrupted.exitCode();

@@ -9,6 +9,8 @@ import { leaderCommand, participantsCommand, LEADER_HELP, PARTICIPANTS_HELP } fr
 import { runCommand, RUN_HELP } from './run-command.js';
 import { serverCommand, SERVER_HELP } from './server-command.js';
 import { stepDownCommand, STEP_DOWN_HELP } from './step-down-command.js';
+import { SECRET_ENV } from './credentials.js';
+import { hideArguments, scrubEnvironment } from '../process/scrub-env.js';
 
 const HELP = `Usage: zk-election <command> [options]
 
@@ -29,6 +31,9 @@ Global options (before or after the command):
   --auth SCHEME:CREDENTIALS
                   credentials for ACL-protected elections, e.g. digest:user:password
                   (default: $ZK_AUTH, which other users cannot see in ps; never echoed)
+  --auth-file PATH
+                  read SCHEME:CREDENTIALS from a file readable by its owner only
+                  (default: $ZK_AUTH_FILE); both variables are wiped from our environment
   --timeout MS    how long to try to reach ZooKeeper (default 10000)
   --tls-ca FILE   connect over TLS, trusting the CA certificate(s) in this PEM file
                   (default: $ZK_TLS_CA); --tls-cert FILE and --tls-key FILE (default:
@@ -142,6 +147,15 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  // Before anything else: the credentials leave our environment (so no child inherits them, the
+  // guard and `run`'s command included) and what other processes can read of this one
+  // (/proc/PID/environ, and --auth's value in ps). Commands read them from the copy.
+  const env = { ...process.env };
+  const { removed, scrubbed } = scrubEnvironment(SECRET_ENV);
+  hideArguments(process.argv, ['--auth']);
+  if (!scrubbed && process.argv[2] === 'run') {
+    process.stderr.write(`zk-election: warning: $${removed.join(', $')} could not be wiped from /proc/${process.pid}/environ here; other processes of this user can read it: prefer --auth-file\n`);
+  }
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env });
   process.exitCode = code;
 }

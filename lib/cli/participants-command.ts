@@ -1,7 +1,7 @@
 /** `zk-election participants <path>` and `zk-election leader <path>`. */
-import { getLeader, listParticipants, participantToJson } from '../observe/list-participants.js';
+import { getLeader, listElection, participantToJson } from '../observe/list-participants.js';
 import { parse, requirePath, sessionOptions } from './args.js';
-import { participantsTable } from './format.js';
+import { foreignNote, participantsTable, shownId } from './format.js';
 import { EXIT, type CliIo } from './io.js';
 import { watchLeader } from './leader-watch.js';
 import { watchParticipants } from './participants-watch.js';
@@ -18,6 +18,8 @@ Options:
                  (default: $ZK_AUTH; prefer it: arguments are visible to other users in ps)
   --tls-ca FILE, --tls-cert FILE, --tls-key FILE
                  TLS to a secureClientPort: PEM files (default: $ZK_TLS_CA, $ZK_TLS_CERT, $ZK_TLS_KEY)
+  --auth-file PATH
+                 read the credentials from a file only its owner can read (default: $ZK_AUTH_FILE)
   --json         print the participants as a JSON array (bigints as strings)
   --watch        stay running and redraw on every change (one line per change when not a tty)
   --timeout MS   how long to try to reach ZooKeeper (default 10000)
@@ -40,6 +42,8 @@ Options:
                  credentials for an ACL-protected election (default: $ZK_AUTH)
   --tls-ca FILE, --tls-cert FILE, --tls-key FILE
                  TLS to a secureClientPort: PEM files (default: $ZK_TLS_CA, $ZK_TLS_CERT, $ZK_TLS_KEY)
+  --auth-file PATH
+                 read them from a file only its owner can read (default: $ZK_AUTH_FILE)
   --json         print the leader as a JSON object
   --watch        stay running and print one line per leader change until Ctrl-C: the id, or
                  "-" while nobody leads (--json: one object per line, null for none); joins
@@ -58,9 +62,9 @@ export async function participantsCommand(argv: string[], io: CliIo): Promise<nu
   const path = requirePath(parsed, 'zk-election participants <path> [--json] [--watch]');
   const options = sessionOptions(parsed, io.env);
   if (parsed.values.watch) return watchParticipants(path, options, io, Boolean(parsed.values.json));
-  const participants = await listParticipants(path, options);
+  const { participants, foreign } = await listElection(path, options);
   if (parsed.values.json) io.stdout.write(`${JSON.stringify(participants.map(participantToJson), null, 2)}\n`);
-  else io.stdout.write(participantsTable(participants));
+  else io.stdout.write(participantsTable(participants) + foreignNote(foreign));
   return EXIT.OK;
 }
 
@@ -76,6 +80,6 @@ export async function leaderCommand(argv: string[], io: CliIo): Promise<number> 
     else io.stderr.write(`zk-election: no leader at ${path}\n`);
     return EXIT.NO_LEADER;
   }
-  io.stdout.write(parsed.values.json ? `${JSON.stringify(participantToJson(leader), null, 2)}\n` : `${leader.id}\n`);
+  io.stdout.write(parsed.values.json ? `${JSON.stringify(participantToJson(leader), null, 2)}\n` : `${shownId(leader)}\n`);
   return EXIT.OK;
 }

@@ -4,9 +4,9 @@
  * every listing. On a tty the table is redrawn; otherwise one line (or one JSON array) per change.
  */
 import { isRetryable, isZkElectionError } from '../errors.js';
-import { participantToJson, readParticipants, type Participant } from '../observe/list-participants.js';
+import { participantToJson, readElection, type Participant } from '../observe/list-participants.js';
 import { Session, type SessionOptions } from '../session/session.js';
-import { participantsLine, participantsTable } from './format.js';
+import { escapeControl, foreignNote, participantsLine, participantsTable } from './format.js';
 import { interruption, type CliIo } from './io.js';
 import type { ZkHandle } from '../zk/handle.js';
 
@@ -26,8 +26,8 @@ export async function watchParticipants(path: string, options: SessionOptions, i
         },
       );
       if (!client) break;
-      const participants = await listAndWatch(client, path, changed.fire);
-      if (participants) render(io, path, participants, json);
+      const seen = await listAndWatch(client, path, changed.fire);
+      if (seen) render(io, path, seen, json);
       await changed.promise;
     }
   } finally {
@@ -39,15 +39,15 @@ export async function watchParticipants(path: string, options: SessionOptions, i
 }
 
 /** Lists with a child watch (or an exists watch while the path is absent); undefined after connection loss. */
-async function listAndWatch(client: ZkHandle, path: string, fire: () => void): Promise<Participant[] | undefined> {
+async function listAndWatch(client: ZkHandle, path: string, fire: () => void): Promise<{ participants: Participant[]; foreign: string[] } | undefined> {
   try {
     const children = await client.getChildren(path, fire);
-    return await readParticipants(client, path, children);
+    return await readElection(client, path, children);
   } catch (error) {
     if (isZkElectionError(error, 'NO_NODE')) {
       // Absent path: wake up when it is created.
       if ((await client.exists(path, fire)) !== undefined) fire();
-      return [];
+      return { participants: [], foreign: [] };
     }
     if (isRetryable(error) || isZkElectionError(error, 'SESSION_EXPIRED', 'CLOSED')) {
       fire();
@@ -76,13 +76,13 @@ function nextChange(session: Session, signal: AbortSignal): { promise: Promise<v
   return { promise, fire };
 }
 
-function render(io: CliIo, path: string, participants: Participant[], json: boolean): void {
+function render(io: CliIo, path: string, { participants, foreign }: { participants: Participant[]; foreign: string[] }, json: boolean): void {
   const now = new Date();
   if (json) {
     io.stdout.write(`${JSON.stringify(participants.map(participantToJson))}\n`);
   } else if (io.stdout.isTTY) {
-    const title = `zk-election participants ${path}   last change ${now.toLocaleTimeString()}   (Ctrl-C to quit)\n\n`;
-    io.stdout.write(`\x1b[2J\x1b[H${title}${participantsTable(participants, now.getTime())}`);
+    const title = `zk-election participants ${escapeControl(path)}   last change ${now.toLocaleTimeString()}   (Ctrl-C to quit)\n\n`;
+    io.stdout.write(`\x1b[2J\x1b[H${title}${participantsTable(participants, now.getTime())}${foreignNote(foreign)}`);
   } else {
     io.stdout.write(participantsLine(participants, now));
   }

@@ -20,6 +20,7 @@ import type { Leadership, SuspendedPolicy } from '../election/leadership.js';
 import { listenOption, msOption, parse, requirePath, sessionOptions, type Parsed } from './args.js';
 import { cliLogger, EXIT, exitForSignal, UsageError, type CliIo } from './io.js';
 import { Confirmations } from './run/confirmations.js';
+import { aclOption, SECRET_ENV } from './credentials.js';
 import { LeasedCommand } from './run/leased-command.js';
 import { defaultLeaseMargin, planLease, type LeasePlan } from './run/lease-plan.js';
 import { HAND_ON_AFTER, RestartBackoff } from './run/restart-backoff.js';
@@ -48,6 +49,12 @@ Options:
   --id ID                    participant id shown to operators (default host:pid:random)
   --connect S                ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS  credentials for the session, e.g. digest:user:password (default: $ZK_AUTH)
+  --auth-file PATH           read SCHEME:CREDENTIALS from a file only its owner can read (or
+                             $ZK_AUTH_FILE): nothing in ps, nothing in the environment
+  --acl SCHEME:ID:PERMS[,...]
+                             ACL of the nodes run creates, PERMS of cdrwa (default: $ZK_ACL; with
+                             credentials auth::cdrwa,world:anyone:r: all for the creator, read for
+                             everyone; without, open to anyone)
   --tls-ca FILE              TLS to a secureClientPort, trusting this PEM CA file (default: $ZK_TLS_CA);
   --tls-cert FILE            with a client certificate and its key (default: $ZK_TLS_CERT,
   --tls-key FILE             $ZK_TLS_KEY; an encrypted key's passphrase: $ZK_TLS_PASSPHRASE)
@@ -72,14 +79,16 @@ Options:
   --log-format FORMAT        text (default) or json, one line per transition on stderr
   --metrics HOST:PORT        serve Prometheus metrics on http://HOST:PORT/metrics and a health
                              check on /healthz: 200 while connected to ZooKeeper or leading on a
-                             lease that holds, else 503 (port 0: any free port, logged at start)
+                             lease that holds, else 503 (port 0: any free port, logged at start);
+                             listens on HOST only: loopback, or the pod's own IP, not 0.0.0.0
   -v, --verbose              also log the library's own transitions
 
 Examples:
   zk-election run /jobs/payment-scheduler --id sched-1 -- node scheduler.js
   zk-election run /jobs/cron --once --grace 2000 -- ./nightly-report.sh
-  ZK_AUTH=digest:ops:secret zk-election run /jobs/cron -- ./report.sh
-  zk-election run /jobs/cron --metrics 0.0.0.0:9464 -- ./report.sh
+  zk-election run /jobs/cron --auth-file /run/secrets/zk-auth -- ./report.sh
+  zk-election run /jobs/cron --metrics 127.0.0.1:9464 -- ./report.sh
+  zk-election run /jobs/cron --metrics "$POD_IP:9464" -- ./report.sh
 `;
 
 interface RunConfig {
@@ -113,6 +122,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     metrics: { type: 'string' },
     'restart-delay': { type: 'string' },
     'restart-max-delay': { type: 'string' },
+    acl: { type: 'string' },
   });
   if (parsed.values.help) return void io.stdout.write(RUN_HELP), EXIT.OK;
   const path = requirePath(parsed, 'zk-election run <path> [options] -- <command> [args...]');
@@ -123,6 +133,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const leaseMargin = leaseMarginOption(parsed, sessionTimeout);
   const grace = parsed.values.grace === undefined ? undefined : msOption(parsed, 'grace', 0);
   const metricsAt = listenOption(parsed, 'metrics');
+  const acl = aclOption(parsed.values, io.env);
   const plan = planLease(sessionTimeout, leaseMargin, grace);
   const restartDelay = msOption(parsed, 'restart-delay', 1000);
   const restartMaxDelay = msOption(parsed, 'restart-max-delay', Math.max(30_000, restartDelay));
@@ -157,7 +168,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     preferAfter: msOption(parsed, 'prefer-after', DEFAULT_PREFER_AFTER),
     drain: (leadership) => supervisor?.drain(leadership),
     ...(typeof parsed.values.id === 'string' ? { id: parsed.values.id } : {}),
-    ...(parsed.values.verbose ? { logger: log } : {}),
+    ...(acl ? { acl } : {}),
+    // The library's own transitions with --verbose; its warnings always (an election path more
+    // open than the ACL we create, a planted node ignored).
+    logger: parsed.values.verbose ? log : cliLogger(io, format, 'warn'),
   });
   supervisor = new Supervisor(election, config, log);
   // Only with --metrics: prom-client is not loaded otherwise. Listening before the election starts
@@ -306,8 +320,10 @@ class Supervisor extends EventEmitter<{ restart: [] }> {
   }
 
   #commandEnv(leadership: Leadership, plan: LeasePlan): NodeJS.ProcessEnv {
-    // The command gets its own term's facts, not our credentials.
-    const { ZK_AUTH: _credentials, ZK_TLS_PASSPHRASE: _passphrase, ...env } = process.env;
+    // The command gets its own term's facts, not our credentials (main took them out of
+    // process.env already; this holds for a `run` started in-process too).
+    const env = { ...process.env };
+    for (const name of SECRET_ENV) delete env[name];
     return {
       ...env,
       ZK_ELECTION_PATH: this.config.path,

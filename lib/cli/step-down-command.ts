@@ -4,6 +4,7 @@ import { participantToJson } from '../observe/list-participants.js';
 import { DEFAULT_STEP_DOWN_TIMEOUT, forceStepDown, requestStepDown } from '../observe/request-step-down.js';
 import { msOption, parse, requirePath, sessionOptions } from './args.js';
 import { EXIT, type CliIo } from './io.js';
+import { shownId } from './format.js';
 
 export const STEP_DOWN_HELP = `Usage: zk-election step-down <path> [--id ID] [--to ID] [--force] [--timeout MS] [--json]
 
@@ -24,14 +25,19 @@ Options:
   --json         print {"previous": ..., "next": ...} as JSON
   --connect S    ZooKeeper connection string (default: $ZK_CONNECT, then 127.0.0.1:2181)
   --auth SCHEME:CREDENTIALS
-                 credentials for an ACL-protected election (default: $ZK_AUTH)
+                 credentials for an ACL-protected election (default: $ZK_AUTH); with
+                 zk-election's default ACL, only the participants' own credentials may
+                 write or delete their nodes: without them this is NO_AUTH, exit 2
+  --auth-file PATH
+                 read them from a file only its owner can read (default: $ZK_AUTH_FILE)
   --tls-ca FILE, --tls-cert FILE, --tls-key FILE
                  TLS to a secureClientPort: PEM files (default: $ZK_TLS_CA, $ZK_TLS_CERT, $ZK_TLS_KEY)
 
 Exit codes: 0 done; 1 no leader, or no participant with that id, or (without --force) it
-is not the leader; 2 bad usage; 3 ZooKeeper unreachable; 4 the participant did not step
-down within --timeout (it may be frozen or cut off: try --force); 5 (--to) a normal
-succession instead: ID left before it could lead, or the leader left on its own first.
+is not the leader; 2 bad usage or no permission (NO_AUTH); 3 ZooKeeper unreachable; 4 the
+participant did not step down within --timeout (it may be frozen or cut off: try --force);
+5 (--to) a normal succession instead: ID left before it could lead, or the leader left on
+its own first.
 
 Examples:
   zk-election step-down /jobs/payment-scheduler
@@ -56,8 +62,8 @@ export async function stepDownCommand(argv: string[], io: CliIo): Promise<number
   try {
     const { previous, next } = parsed.values.force ? await forceStepDown(path, options) : await requestStepDown(path, options);
     if (parsed.values.json) io.stdout.write(`${JSON.stringify({ previous: participantToJson(previous), next: participantToJson(next) }, null, 2)}\n`);
-    else if (previous.node === next.node) io.stdout.write(`${next.id} leads already; nothing to do\n`);
-    else io.stdout.write(`${previous.id} stepped down; new leader ${next.id} token ${next.token}\n`);
+    else if (previous.node === next.node) io.stdout.write(`${shownId(next)} leads already; nothing to do\n`);
+    else io.stdout.write(`${shownId(previous)} stepped down; new leader ${shownId(next)} token ${next.token}\n`);
     return EXIT.OK;
   } catch (error) {
     // Everything else (no leader, no such participant, not the leader: 1; unreachable: 3) is

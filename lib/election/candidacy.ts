@@ -23,10 +23,11 @@ import { PARENT_RETRY, retry } from '../session/retry.js';
 import type { Session } from '../session/session.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
-import { CreateMode, type Acl, type Watcher, type WatchEvent, type ZkHandle } from '../zk/handle.js';
+import { CreateMode, type Acl, type Stat, type Watcher, type WatchEvent, type ZkHandle } from '../zk/handle.js';
 import { baseName, childPath, ensurePath } from '../zk/paths.js';
+import { warnIfMoreOpen } from '../zk/acl.js';
 import { parsePayload } from '../znode/payload.js';
-import { candidatePrefix, findByMarker, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
+import { candidatePrefix, findByMarker, isLiveOwner, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
 import { nodeRequest, type NodeRequest } from '../znode/node-requests.js';
 import type { WaitingInfo } from './lifecycle.js';
 
@@ -101,6 +102,8 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   #predecessorWatch: { handle: ZkHandle; watcher: Watcher } | undefined;
   /** Foreign children of the election path, logged once each. */
   readonly #warned = new Set<string>();
+  /** Children with a candidate's name that no session owns (persistent): never our predecessor. */
+  readonly #foreign = new Set<string>();
 
   constructor(session: Session, parent: string, epoch: number, options: CandidacyOptions) {
     super();
@@ -206,7 +209,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       const { node, name } = this.#live();
       const children = await this.#retrying('list candidates', (handle) => listChildren(handle, this.#parent), { signal });
       if (this.#requeueing) continue;
-      const standing = standingOf(children, name, (child) => this.#warnForeign(child));
+      const standing = standingOf(this.#foreign.size === 0 ? children : children.filter((c) => !this.#foreign.has(c)), name, (child) => this.#warnForeign(child));
       if (standing.kind === 'absent') this.#lost();
       this.#live();
       if (standing.kind === 'leader') return;
@@ -220,14 +223,20 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       const releaseKeepAlive = firstInLine ? this.#session.keepAlive(this.epoch) : undefined;
       try {
         const predecessor = standing.predecessor.name;
-        const data = await this.#watchPredecessor(predecessor, signal);
-        if (data === undefined) {
+        const read = await this.#watchPredecessor(predecessor, signal);
+        if (read === undefined) {
           // Gone before the watch was armed: the same deletion, seen by the read.
           if (firstInLine && this.#mayLeadUnlisted()) return;
           continue;
         }
         if (!this.isPlaced || this.#requeueing) continue;
-        this.emit('waiting', { node, predecessor, predecessorId: participantId(data), position: standing.position, leader: standing.leader.name });
+        if (!isLiveOwner(read.stat.ephemeralOwner)) {
+          // A persistent node with a candidate's name: never a predecessor. List again without it.
+          this.#foreign.add(predecessor);
+          this.#options.logger.warn('ignoring a persistent node with a candidate name: it is not a candidate', { child: predecessor });
+          continue;
+        }
+        this.emit('waiting', { node, predecessor, predecessorId: participantId(read.data), position: standing.position, leader: standing.leader.name });
         const why = await raceAbort(woken, signal);
         if (why === 'predecessor-deleted' && firstInLine && this.isPlaced && !this.#requeueing) return;
       } finally {
@@ -352,8 +361,6 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       this.#to('unplaced');
       return;
     }
-    const { acl } = this.#options;
-    if (acl) await this.#retrying('set ACL', (handle) => handle.setAcl(path, acl), { signal });
     const name = baseName(path);
     const parsed = parseCandidateName(name);
     if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
@@ -365,19 +372,19 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
 
   /**
    * Arms a data watch on the predecessor (a data read, not exists: no watch is left behind on a
-   * node that is already gone). Resolves with the predecessor's data once the watch is armed, or
-   * undefined when it is gone already (list again at once).
+   * node that is already gone). Resolves with the predecessor's data and stat (its owner tells a
+   * live candidate from a planted persistent node) once the watch is armed, or undefined when it
+   * is gone already (list again at once).
    */
-  async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<Buffer | undefined> {
+  async #watchPredecessor(predecessor: string, signal: AbortSignal): Promise<{ data: Buffer; stat: Stat } | undefined> {
     try {
       // Whether the shortcut's conditions hold is decided when the event arrives, not later.
       const watcher: Watcher = (event) => this.#wake?.(event.type === 'deleted' && this.#mayLeadUnlisted() ? 'predecessor-deleted' : 'predecessor-changed');
-      const arm = (handle: ZkHandle): Promise<{ data: Buffer }> => {
+      const arm = (handle: ZkHandle): Promise<{ data: Buffer; stat: Stat }> => {
         this.#predecessorWatch = { handle, watcher };
         return handle.get(childPath(this.#parent, predecessor), watcher);
       };
-      const { data } = await this.#retrying('watch predecessor', arm, { signal });
-      return data;
+      return await this.#retrying('watch predecessor', arm, { signal });
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) return undefined;
       throw error;
@@ -456,19 +463,23 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
 }
 
 /**
- * Our node, and the election path's parents when it is missing. NO_NODE after the parents were
- * made means the server deleted one in between (an empty container: see ensurePath): walk again
- * from the top, a bounded few times; nothing was created, so nothing is left behind.
+ * Our node, and the election path's parents when it is missing, each with our ACL in the create
+ * request itself (the node never exists with another one). NO_NODE after the parents were made
+ * means the server deleted one in between (an empty container: see ensurePath): walk again from
+ * the top, a bounded few times; nothing was created, so nothing is left behind.
  */
 function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
   const attempt = async (): Promise<string> => {
     try {
-      return await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+      const created = await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL, options.acl);
+      // The election path was there already: say so if it is more open than what we would create.
+      if (options.acl) void warnIfMoreOpen(handle, parent, options.acl, options.logger);
+      return created;
     } catch (error) {
       if (!isZkElectionError(error, 'NO_NODE')) throw error;
     }
     await ensurePath(handle, parent, options.acl, options.logger);
-    return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL);
+    return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL, options.acl);
   };
   return retry('create candidate node under its parents', attempt, { ...PARENT_RETRY, logger: options.logger, retryIf: (error) => isZkElectionError(error, 'NO_NODE') });
 }

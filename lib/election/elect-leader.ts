@@ -2,8 +2,10 @@
 import { abortReason, combineSignals } from '../util/abort.js';
 import { Election } from './election.js';
 import type { Leadership } from './leadership.js';
-import type { CandidateOptions } from './election-options.js';
-import { validateWaitOptions } from './election-options.js';
+import { CANDIDATE_KEYS, validateWaitOptions, type CandidateOptions } from './election-options.js';
+import { keysOf, optionsObject } from '../util/validate.js';
+
+const ELECT_LEADER_KEYS = keysOf<ElectLeaderOptions>()(...CANDIDATE_KEYS, 'signal', 'timeout');
 
 export interface ElectLeaderOptions extends CandidateOptions {
   /** Withdraws the candidacy while waiting: our node is deleted and the promise rejects with code ABORTED. */
@@ -19,8 +21,10 @@ export interface ElectLeaderOptions extends CandidateOptions {
  * Leaves no node behind on any exit path it controls.
  */
 export async function electLeader(path: string, options: ElectLeaderOptions = {}): Promise<Leadership> {
+  optionsObject('options', options, ELECT_LEADER_KEYS);
   const { signal, timeout } = validateWaitOptions(options);
-  const election = new Election(path, { ...options, requeue: false });
+  const { signal: _signal, timeout: _timeout, ...candidate } = options;
+  const election = new Election(path, { ...candidate, requeue: false });
   const { signal: until, dispose } = combineSignals([signal], timeout, `no leadership of ${path} within ${timeout} ms`);
   try {
     await election.start(until);

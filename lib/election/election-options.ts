@@ -3,11 +3,13 @@ import { InvalidArgumentError } from '../errors.js';
 import { encodePayload, hostName } from '../znode/payload.js';
 import type { Leadership, SuspendedPolicy } from './leadership.js';
 import type { Logger } from '../util/logger.js';
-import type { RetryPolicy } from '../session/retry.js';
-import type { AuthInfo, Session } from '../session/session.js';
+import { validateRetryPolicy, type RetryPolicy } from '../session/retry.js';
+import { DEFAULT_SESSION_TIMEOUT, Session, type AuthInfo } from '../session/session.js';
+import { validateAuth } from '../session/session-validate.js';
+import { CREATOR_ALL_WORLD_READ, validateAcl } from '../zk/acl.js';
 import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
 import type { Acl } from '../zk/handle.js';
-import { optionalSignal, optionalTimeout, positiveInteger, validateElectionPath } from '../util/validate.js';
+import { keysOf, optionalSignal, optionalTimeout, optionsObject, positiveInteger, validateElectionPath } from '../util/validate.js';
 
 export interface CandidateOptions {
   /**
@@ -32,7 +34,10 @@ export interface CandidateOptions {
    * @default plaintext
    */
   tls?: TlsOptions | undefined;
-  /** ACL for the nodes we create (set right after creating them). @default world:anyone, all permissions */
+  /**
+   * ACL for the nodes we create (candidate nodes and missing parents), in the create request itself.
+   * @default with `auth` (or a shared Session that has it): all permissions for the creator, READ for everyone; without: world:anyone, all permissions
+   */
   acl?: Acl[] | undefined;
   /**
    * While disconnected: 'lease' keeps leadership until the local lease runs out and resumes it on
@@ -101,8 +106,14 @@ export function defaultId(): string {
   return `${hostName()}:${process.pid}:${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(2))).toString('hex')}`;
 }
 
-export function validateCandidateOptions(path: string, options: CandidateOptions): ValidatedCandidateOptions {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Expected `options` to be an object');
+/** The names of CandidateOptions, of ElectionOptions, and of the two functions' options: every one, checked at compile time. */
+export const CANDIDATE_KEYS = keysOf<CandidateOptions>()(
+  'connect', 'id', 'data', 'sessionTimeout', 'connectTimeout', 'auth', 'tls', 'acl', 'suspendedPolicy', 'leaseMargin', 'handleSignals', 'retry', 'rejoin', 'priority', 'preferAfter', 'logger',
+);
+export const ELECTION_KEYS = keysOf<ElectionOptions>()(...CANDIDATE_KEYS, 'requeue', 'drain');
+
+export function validateCandidateOptions(path: string, options: CandidateOptions, keys: readonly string[] = CANDIDATE_KEYS): ValidatedCandidateOptions {
+  optionsObject('options', options, keys);
   validateElectionPath(path);
   const id = options.id ?? defaultId();
   if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
@@ -112,6 +123,14 @@ export function validateCandidateOptions(path: string, options: CandidateOptions
   if (suspendedPolicy !== 'lease' && suspendedPolicy !== 'strict') {
     throw new InvalidArgumentError("Expected `suspendedPolicy` to be 'lease' or 'strict'");
   }
+  const sessionTimeout = options.sessionTimeout === undefined ? undefined : positiveInteger('sessionTimeout', options.sessionTimeout, 0);
+  const leaseMargin = optionalTimeout('leaseMargin', options.leaseMargin);
+  // The lease is T - M: a margin of T or more leaves a leader that is never valid.
+  const timeout = options.connect instanceof Session ? options.connect.requestedTimeout : (sessionTimeout ?? DEFAULT_SESSION_TIMEOUT);
+  if (leaseMargin !== undefined && leaseMargin >= timeout) throw new InvalidArgumentError(`Expected \`leaseMargin\` to be less than the session timeout (${timeout} ms), got \`${leaseMargin}\`: the lease is what is left`);
+  if (options.handleSignals !== undefined && typeof options.handleSignals !== 'boolean') throw new InvalidArgumentError('Expected `handleSignals` to be a boolean');
+  const auth = validateAuth(options.auth);
+  const credentialed = auth.length > 0 || (options.connect instanceof Session && options.connect.hasAuth);
   const priority = options.priority ?? 0;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
     throw new InvalidArgumentError(`Expected \`priority\` to be a whole number from 0 to ${MAX_PRIORITY}, got \`${String(priority)}\``);
@@ -122,16 +141,17 @@ export function validateCandidateOptions(path: string, options: CandidateOptions
     priority,
     preferAfter: optionalTimeout('preferAfter', options.preferAfter) ?? DEFAULT_PREFER_AFTER,
     connect: options.connect,
-    sessionTimeout: options.sessionTimeout === undefined ? undefined : positiveInteger('sessionTimeout', options.sessionTimeout, 0),
+    sessionTimeout,
     connectTimeout: options.connectTimeout === undefined ? undefined : positiveInteger('connectTimeout', options.connectTimeout, 0),
     auth: options.auth,
     tls: validateTlsOptions(options.tls),
-    acl: options.acl,
+    // With credentials, nodes are the creator's by default: nobody without them can change the election.
+    acl: validateAcl(options.acl) ?? (credentialed ? CREATOR_ALL_WORLD_READ.map((entry) => ({ ...entry })) : undefined),
     suspendedPolicy,
-    leaseMargin: optionalTimeout('leaseMargin', options.leaseMargin),
+    leaseMargin,
     handleSignals: options.handleSignals ?? false,
-    retry: options.retry,
-    rejoin: options.rejoin,
+    retry: validateRetryPolicy('retry', options.retry),
+    rejoin: validateRetryPolicy('rejoin', options.rejoin),
     logger: options.logger,
   };
 }
@@ -157,7 +177,8 @@ export interface ValidatedElectionOptions extends ValidatedCandidateOptions {
 }
 
 export function validateElectionOptions(path: string, options: ElectionOptions): ValidatedElectionOptions {
-  const valid = validateCandidateOptions(path, options);
+  const valid = validateCandidateOptions(path, options, ELECTION_KEYS);
   if (options.drain !== undefined && typeof options.drain !== 'function') throw new InvalidArgumentError('Expected `drain` to be a function');
+  if (options.requeue !== undefined && typeof options.requeue !== 'boolean') throw new InvalidArgumentError('Expected `requeue` to be a boolean');
   return { ...valid, requeue: options.requeue ?? true, drain: options.drain };
 }

@@ -20,8 +20,8 @@
 import type { ClockTimer } from '../util/clock.js';
 import { isZkElectionError, LeadershipLostError, type LostReason } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import { standingOf } from '../znode/recipe.js';
-import { baseName } from '../zk/paths.js';
+import { isLiveOwner, standingOf } from '../znode/recipe.js';
+import { baseName, childPath } from '../zk/paths.js';
 import type { Session, SessionState } from '../session/session.js';
 
 /** What to do while disconnected. */
@@ -87,6 +87,8 @@ export class Leadership {
   readonly #releaseKeepAlive: () => void;
   #suspended = false;
   #released: Promise<void> | undefined;
+  /** Lower nodes with a candidate's name that no session owns: never a reason to end the term. */
+  readonly #foreign = new Set<string>();
 
   static {
     end = (leadership, reason, detail) => leadership.#end(reason, detail);
@@ -146,7 +148,7 @@ export class Leadership {
         },
         { epoch },
       );
-      if (standingOf(children, baseName(this.node)).kind !== 'leader') this.#end('node-deleted', 'verify: our node is no longer the lowest');
+      if (!(await this.#lowestLive(children))) this.#end('node-deleted', 'verify: our node is no longer the lowest');
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) this.#end('node-deleted', 'verify: the election node is gone');
       if (isZkElectionError(error, 'SESSION_EXPIRED')) this.#end('session-expired', 'verify: the session that claimed leadership is gone');
@@ -154,6 +156,23 @@ export class Leadership {
       throw error;
     }
     this.#throwIfLost();
+  }
+
+  /**
+   * Whether our node is the lowest among the live candidates of `children`. A lower node with a
+   * candidate's name but no owning session (planted, persistent) is no candidate: each is looked at
+   * once (`exists`, which needs no permission) and then left out.
+   */
+  async #lowestLive(children: string[]): Promise<boolean> {
+    const { session, epoch, parent } = this.#init;
+    for (;;) {
+      const standing = standingOf(children.filter((child) => !this.#foreign.has(child)), baseName(this.node));
+      if (standing.kind !== 'waiting') return standing.kind === 'leader';
+      const name = standing.predecessor.name;
+      const stat = await session.retrying('verify: owner of a lower node', (handle) => handle.exists(childPath(parent, name)), { epoch });
+      if (stat !== undefined && isLiveOwner(stat.ephemeralOwner)) return false;
+      this.#foreign.add(name);
+    }
   }
 
   /**

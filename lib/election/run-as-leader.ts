@@ -3,6 +3,11 @@ import { abortReason, onAbort } from '../util/abort.js';
 import { Election, type ElectionOptions } from './election.js';
 import type { LeadershipLostError } from '../errors.js';
 import type { Leadership } from './leadership.js';
+import { CANDIDATE_KEYS } from './election-options.js';
+import { InvalidArgumentError } from '../errors.js';
+import { keysOf, optionalSignal, optionsObject } from '../util/validate.js';
+
+const RUN_AS_LEADER_KEYS = keysOf<RunAsLeaderOptions>()(...CANDIDATE_KEYS, 'drain', 'signal');
 
 export interface RunAsLeaderOptions extends Omit<ElectionOptions, 'requeue'> {
   /**
@@ -20,6 +25,9 @@ export interface RunAsLeaderOptions extends Omit<ElectionOptions, 'requeue'> {
  * leader is rethrown, but only after resigning.
  */
 export async function runAsLeader<T>(path: string, options: RunAsLeaderOptions, task: (leadership: Leadership) => Promise<T> | T): Promise<T> {
+  optionsObject('options', options, RUN_AS_LEADER_KEYS);
+  optionalSignal('signal', options.signal);
+  if (typeof task !== 'function') throw new InvalidArgumentError('Expected `task` to be a function');
   const { signal, ...electionOptions } = options;
   const election = new Election(path, { ...electionOptions, requeue: true });
   // Abort while the task runs: closing the election ends the term, which aborts the task's signal.

@@ -17,6 +17,7 @@ export const PATCHES = [
   { file: 'zookeeper-7.3.0-latency.patch', marker: 'zk-election latency patch', property: 'ZK_ELECTION_LATENCY_PATCH', value: 'resolve-once-a-minute+close-without-waiting/1' },
   { file: 'zookeeper-7.3.0-create-acl-multi.patch', marker: 'zk-election create-acl+multi patch', property: 'ZK_ELECTION_ACL_MULTI_PATCH', value: 'create-acl+multi/1' },
   { file: 'zookeeper-7.3.0-tls.patch', marker: 'zk-election TLS patch', property: 'ZK_ELECTION_TLS_PATCH', value: 'init-ssl+ca-only+nonblocking-handshake/1' },
+  { file: 'zookeeper-7.3.0-acl-completion.patch', marker: 'zk-election acl-completion patch', property: 'ZK_ELECTION_ACL_COMPLETION_PATCH', value: 'acl-completion-null/1' },
 ];
 
 /**

@@ -9,19 +9,21 @@
  * Joins and departures behind the leader touch none of these, so they cost an observer nothing.
  * A new lowest node can only appear by the leader leaving (sequence numbers only grow), so the
  * leader's node is the only one worth watching. Values are coalesced: a consumer slower than the
- * changes gets the latest state, never an older one after a newer.
+ * changes gets the latest state, never an older one after a newer. A persistent node with a
+ * candidate's name (planted: no session owns it) is no candidate: read once, it is skipped, and the
+ * watch that read left on it can only wake the observer once more.
  */
 import type { EventEmitter } from 'node:events';
 import { isZkElectionError } from '../errors.js';
 import { withContext, type Logger } from '../util/logger.js';
-import { readOne, type Participant } from './list-participants.js';
+import { FOREIGN, readOne, type Participant } from './list-participants.js';
 import { sortCandidates } from '../znode/recipe.js';
 import { childPath } from '../zk/paths.js';
 import type { Session, SessionState } from '../session/session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { resolveSession } from '../session/resolve-session.js';
 import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
-import { optionalSignal, validateElectionPath } from '../util/validate.js';
+import { keysOf, optionalSignal, optionsObject, validateElectionPath } from '../util/validate.js';
 import type { Watcher, ZkHandle } from '../zk/handle.js';
 
 export interface ObserveLeaderOptions {
@@ -45,11 +47,14 @@ export interface ObserveLeaderOptions {
 
 /** The leader of the election at `path` now, then once per change: a Participant, or undefined when nobody leads. */
 export function observeLeader(path: string, options: ObserveLeaderOptions = {}): AsyncIterableIterator<Participant | undefined> {
+  optionsObject('options', options, OBSERVE_KEYS);
   validateElectionPath(path);
   optionalSignal('signal', options.signal);
   const tls = validateTlsOptions(options.tls);
   return new LeaderObserver(path, { ...options, ...(tls ? { tls } : {}) })[Symbol.asyncIterator]();
 }
+
+const OBSERVE_KEYS = keysOf<ObserveLeaderOptions>()('connect', 'signal', 'connectTimeout', 'sessionTimeout', 'auth', 'tls', 'logger');
 
 type Seen = { leader: Participant | undefined };
 
@@ -65,6 +70,8 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
   #notify: (() => void) | undefined;
   #wake: (() => void) | undefined;
   #running: Promise<void> | undefined;
+  /** Children with a candidate's name that no session owns, seen in the last listing. */
+  readonly #foreign = new Set<string>();
 
   constructor(path: string, options: ObserveLeaderOptions) {
     this.#path = path;
@@ -156,15 +163,24 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
         if ((await handle.exists(this.#path, watcher)) === undefined) return { leader: undefined };
         continue;
       }
-      const { candidates } = sortCandidates(children);
-      const lowest = candidates[0];
+      // Persistent nodes with a candidate's name are no candidates (lib/znode/recipe.ts isLiveOwner):
+      // once read, they are left out of every later listing.
+      const listed = new Set(children);
+      for (const name of this.#foreign) if (!listed.has(name)) this.#foreign.delete(name);
+      const live = (names: string[]) => sortCandidates(names).candidates.filter((c) => !this.#foreign.has(c.name));
+      const lowest = live(children)[0];
       if (!lowest) {
         // Nobody leads: the first join is the next change. A child watch, re-armed by a listing.
         const again = await handle.getChildren(this.#path, watcher);
-        if (sortCandidates(again).candidates.length === 0) return { leader: undefined };
+        if (live(again).length === 0) return { leader: undefined };
         continue;
       }
       const leader = await readOne(handle, childPath(this.#path, lowest.name), lowest.sequence, watcher);
+      if (leader === FOREIGN) {
+        this.#log.warn('ignoring a persistent node with a candidate name: it is not a candidate', { node: lowest.name });
+        this.#foreign.add(lowest.name);
+        continue;
+      }
       // Gone between the listing and the read: look again.
       if (leader) return { leader: { ...leader, leader: true } };
     }

@@ -17,7 +17,7 @@ import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
 import { requeueBehind, writeRequest } from './handoff.js';
 import { validateTlsOptions, type TlsOptions } from '../session/tls-options.js';
-import { optionalSignal, optionalTimeout, validateElectionPath } from '../util/validate.js';
+import { keysOf, optionalSignal, optionalTimeout, optionsObject, validateElectionPath } from '../util/validate.js';
 import type { ZkHandle } from '../zk/handle.js';
 
 export interface StepDownOptions {
@@ -57,6 +57,8 @@ export interface StepDownResult {
 
 export const DEFAULT_STEP_DOWN_TIMEOUT = 30_000;
 
+const STEP_DOWN_KEYS = keysOf<StepDownOptions>()('id', 'to', 'connect', 'signal', 'timeout', 'by', 'connectTimeout', 'auth', 'tls', 'logger');
+
 /** Asks the leader to step down; resolves once another node leads. */
 export function requestStepDown(path: string, options: StepDownOptions = {}): Promise<StepDownResult> {
   return stepDown(path, options, false);
@@ -68,7 +70,10 @@ export function forceStepDown(path: string, options: StepDownOptions = {}): Prom
 }
 
 async function stepDown(path: string, options: StepDownOptions, force: boolean): Promise<StepDownResult> {
+  optionsObject('options', options, STEP_DOWN_KEYS);
   validateElectionPath(path);
+  if (options.id !== undefined && typeof options.id !== 'string') throw new InvalidArgumentError('Expected `id` to be a string');
+  if (options.by !== undefined && typeof options.by !== 'string') throw new InvalidArgumentError('Expected `by` to be a string');
   optionalSignal('signal', options.signal);
   if (options.to !== undefined && (typeof options.to !== 'string' || options.to === '')) throw new InvalidArgumentError('Expected `to` to be a non-empty participant id');
   validateTlsOptions(options.tls);

@@ -15,8 +15,9 @@
  * What is worth another attempt is decided by the caller's `retryIf`, never by p-retry's defaults.
  */
 import pRetry from 'p-retry';
-import { isRetryable } from '../errors.js';
+import { InvalidArgumentError, isRetryable } from '../errors.js';
 import type { Logger } from '../util/logger.js';
+import { describeValue, keysOf, MAX_TIMER_MS, optionsObject } from '../util/validate.js';
 import type { ZkHandle } from '../zk/handle.js';
 
 /**
@@ -65,6 +66,26 @@ export function resolveRetryPolicy(defaults: ResolvedRetryPolicy, given: RetryPo
     maxTimeout: given?.maxTimeout ?? defaults.maxTimeout,
     maxRetryTime: given?.maxRetryTime ?? defaults.maxRetryTime,
   };
+}
+
+const RETRY_KEYS = keysOf<RetryPolicy>()('retries', 'minTimeout', 'maxTimeout', 'maxRetryTime');
+
+/**
+ * Checks a `retry` or `rejoin` option up front: known fields only; `retries` a whole number or
+ * Infinity; the delays timer-sized (a larger one would fire after 1 ms); the budget also Infinity.
+ */
+export function validateRetryPolicy(name: string, value: unknown): RetryPolicy | undefined {
+  if (value === undefined) return undefined;
+  const policy = optionsObject(name, value, RETRY_KEYS);
+  const check = (field: keyof RetryPolicy, ok: (n: number) => boolean, what: string): void => {
+    const v = policy[field];
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || !ok(v))) throw new InvalidArgumentError(`Expected \`${name}.${field}\` to be ${what}, got ${describeValue(v)}`);
+  };
+  check('retries', (n) => n === Infinity || (Number.isInteger(n) && n >= 0), 'a non-negative integer or Infinity');
+  check('minTimeout', (n) => n >= 0 && n <= MAX_TIMER_MS, `a number of ms from 0 to ${MAX_TIMER_MS}`);
+  check('maxTimeout', (n) => n >= 0 && n <= MAX_TIMER_MS, `a number of ms from 0 to ${MAX_TIMER_MS}`);
+  check('maxRetryTime', (n) => n === Infinity || (n >= 0 && n <= MAX_TIMER_MS), `a number of ms from 0 to ${MAX_TIMER_MS}, or Infinity`);
+  return policy as RetryPolicy;
 }
 
 /** A policy decided by the caller (from one of the constants above) and what the loop needs besides. */

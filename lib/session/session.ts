@@ -25,9 +25,10 @@
 import { EventEmitter } from 'node:events';
 import { abortReason, anySignal, raceAbort, throwIfAborted } from '../util/abort.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { ClosedError, errorForReturnCode, isZkElectionError } from '../errors.js';
+import { ClosedError, errorForReturnCode, InvalidArgumentError, isZkElectionError } from '../errors.js';
 import { withContext, type Logger } from '../util/logger.js';
-import { OPERATION_RETRY, resolveRetryPolicy, retryOnHandle, type ResolvedRetryPolicy } from './retry.js';
+import { OPERATION_RETRY, resolveRetryPolicy, retryOnHandle, validateRetryPolicy, type ResolvedRetryPolicy } from './retry.js';
+import { validateAuth, validateSessionOptions } from './session-validate.js';
 import { optionalSignal, parseConnectString, positiveInteger } from '../util/validate.js';
 import type { AuthInfo, SessionOptions } from './session-options.js';
 import { nativeTransport } from '../zk/native-client.js';
@@ -113,6 +114,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Prefer {@link Session.connect}; the constructor validates but does not connect. */
   constructor(options: SessionOptions = {}) {
     super();
+    validateSessionOptions(options);
     // Every election sharing this session listens on it: thousands is normal, not a leak.
     this.setMaxListeners(0);
     this.connectString = options.connect ?? defaultConnectString();
@@ -120,10 +122,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.requestedTimeout = positiveInteger('sessionTimeout', options.sessionTimeout, DEFAULT_SESSION_TIMEOUT);
     this.connectTimeout = positiveInteger('connectTimeout', options.connectTimeout, DEFAULT_CONNECT_TIMEOUT);
     optionalSignal('signal', options.signal);
-    this.#auth = options.auth === undefined ? [] : Array.isArray(options.auth) ? options.auth : [options.auth];
+    this.#auth = validateAuth(options.auth);
     this.#tls = validateTlsOptions(options.tls);
+    if (options.strictSessionTimeout !== undefined && typeof options.strictSessionTimeout !== 'boolean') throw new InvalidArgumentError('Expected `strictSessionTimeout` to be a boolean');
     this.#strict = options.strictSessionTimeout ?? true;
-    this.#retry = resolveRetryPolicy(OPERATION_RETRY, options.retry);
+    this.#retry = resolveRetryPolicy(OPERATION_RETRY, validateRetryPolicy('retry', options.retry));
     this.#transport = options.transport ?? nativeTransport;
     this.clock = options.clock ?? systemClock;
     this.#log = withContext(options.logger, { connect: this.connectString });
@@ -131,6 +134,10 @@ export class Session extends EventEmitter<SessionEvents> {
 
   get state(): SessionState {
     return this.#state;
+  }
+  /** True when credentials are added to every ZooKeeper session: the nodes of an election on it get the creator's ACL by default. @internal */
+  get hasAuth(): boolean {
+    return this.#auth.length > 0;
   }
   /** True while a handle is connected (`connected` or `reconnected`). */
   get isConnected(): boolean {

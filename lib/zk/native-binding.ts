@@ -75,6 +75,7 @@ export const PATCH_MARKERS: Readonly<Record<string, string>> = {
   ZK_ELECTION_LATENCY_PATCH: 'resolve-once-a-minute+close-without-waiting/1',
   ZK_ELECTION_ACL_MULTI_PATCH: 'create-acl+multi/1',
   ZK_ELECTION_TLS_PATCH: 'init-ssl+ca-only+nonblocking-handshake/1',
+  ZK_ELECTION_ACL_COMPLETION_PATCH: 'acl-completion-null/1',
 };
 
 const FIX = 'run `npm rebuild zk-election` (pnpm: `pnpm approve-builds`, then `pnpm rebuild zk-election`; see docs/install.md)';

@@ -8,7 +8,7 @@ const withoutContainers = new WeakSet<ZkHandle>();
 
 /**
  * Creates `path` and its missing ancestors with empty data (the binding's own mkdirp fills them
- * with junk), as container nodes (Curator's creatingParentContainersIfNeeded): ZooKeeper 3.5+
+ * with junk), each with `acl` in its create request (never open for a moment), as container nodes (Curator's creatingParentContainersIfNeeded): ZooKeeper 3.5+
  * deletes a container once its last child is gone, so an election nobody runs any more leaves
  * nothing on the server. An older server answers UNIMPLEMENTED: persistent nodes then, said once
  * per handle at debug. Nodes that exist are left as they are. A concurrent creator is fine:
@@ -20,8 +20,7 @@ export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[], lo
   for (let i = 1; i <= parts.length; i += 1) {
     const prefix = `/${parts.slice(0, i).join('/')}`;
     try {
-      await createParent(client, prefix, logger);
-      if (acl) await client.setAcl(prefix, acl);
+      await createParent(client, prefix, acl, logger);
     } catch (error) {
       if (isZkElectionError(error, 'NODE_EXISTS')) continue;
       if (isZkElectionError(error, 'NO_NODE') && i === 1) {
@@ -33,10 +32,10 @@ export async function ensurePath(client: ZkHandle, path: string, acl?: Acl[], lo
   }
 }
 
-async function createParent(client: ZkHandle, path: string, logger: Logger | undefined): Promise<void> {
+async function createParent(client: ZkHandle, path: string, acl: Acl[] | undefined, logger: Logger | undefined): Promise<void> {
   if (!withoutContainers.has(client)) {
     try {
-      await client.create(path, Buffer.alloc(0), CreateMode.CONTAINER);
+      await client.create(path, Buffer.alloc(0), CreateMode.CONTAINER, acl);
       return;
     } catch (error) {
       if (!isZkElectionError(error, 'UNIMPLEMENTED')) throw error;
@@ -44,7 +43,7 @@ async function createParent(client: ZkHandle, path: string, logger: Logger | und
       logger?.debug('the server has no container nodes (ZooKeeper before 3.5): parents are created persistent', { path });
     }
   }
-  await client.create(path, Buffer.alloc(0), CreateMode.PERSISTENT);
+  await client.create(path, Buffer.alloc(0), CreateMode.PERSISTENT, acl);
 }
 
 /** Joins a parent path and a child name. */

@@ -102,3 +102,14 @@ export function standingOf(children: readonly string[], ownName: string, onForei
 export function findByMarker(children: readonly string[], marker: string): string | undefined {
   return children.find((child) => parseCandidateName(child)?.marker === marker);
 }
+
+/**
+ * Whether a node's `ephemeralOwner` (hex, as the stat shows it) names a session: only an ephemeral
+ * node, which dies with its session, can be a candidate. 0 is a persistent node; ZooKeeper marks
+ * a container node with 0x8000000000000000 and a TTL node with 0xff in the top byte, neither a
+ * session. A planted node with a candidate's name would otherwise lead, or block, for ever.
+ */
+export function isLiveOwner(ephemeralOwner: string): boolean {
+  const owner = ephemeralOwner.toLowerCase();
+  return owner !== '0' && owner !== '8000000000000000' && !(owner.length === 16 && owner.startsWith('ff'));
+}

@@ -101,7 +101,7 @@ describe('--metrics HOST:PORT', () => {
 
   test.each(['9464', ':9464', '127.0.0.1:', '127.0.0.1:65536', '127.0.0.1:94a4', '::1:9464', '[::1]', 'host:9464/metrics', 'http://h:9464', ' h:1', ''])('%j is bad usage', (value) => {
     expect(() => listen(value)).toThrow(UsageError);
-    expect(() => listen(value)).toThrow(`--metrics expects HOST:PORT (for example 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464; port 0: any free port), got "${value}"`);
+    expect(() => listen(value)).toThrow(`--metrics expects HOST:PORT (for example 127.0.0.1:9464, a pod IP such as 10.1.2.3:9464, or [::1]:9464; port 0: any free port), got "${value}"`);
   });
 });
 

@@ -59,6 +59,8 @@ while :; do
 done
 `;
 
+const GUARD_ENV: NodeJS.ProcessEnv = Object.freeze({ PATH: '/usr/bin:/bin', LC_ALL: 'C' });
+
 /** Whether guards run here: Linux with bash, /proc and util-linux's setpriv (see canTieToParent). */
 export const canGuard = canTieToParent && existsSync(UPTIME);
 
@@ -103,7 +105,8 @@ function toGuardClock(at: number): number {
 /** A guard, running, not yet watching a group; undefined where {@link canGuard} is false. */
 export function openGroupGuard(): GroupGuard | undefined {
   if (!canGuard) return undefined;
-  const guard: ChildProcess = spawnClean(BASH, ['--norc', '-c', GUARD, 'zk-election-guard'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // An environment of its own: the guard needs nothing of ours (bash builtins only), least of all credentials.
+  const guard: ChildProcess = spawnClean(BASH, ['--norc', '-c', GUARD, 'zk-election-guard'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: GUARD_ENV });
   let dismissed = false;
   const gone = new Promise<{ fired: boolean }>((resolve) => {
     // A guard that failed to start counts as fired: the command must not run unguarded. (`on`, not

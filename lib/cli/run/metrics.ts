@@ -7,12 +7,18 @@
  * and dies with `run`: `close()` drops the scrapers' keep-alive connections, it never holds the
  * event loop open on its own, and the command cannot inherit its socket (Node opens it
  * close-on-exec, and lib/spawn-clean.ts closes whatever else is left before the command starts).
+ *
+ * Anyone who can reach the port may send anything: lib/cli/run/http-guard.ts keeps malformed,
+ * slow and piled-up connections from hurting `run`; here, only GET and HEAD without a body, on two
+ * paths, get an answer other than an HTTP error. The server listens exactly where it is told
+ * (`[::]` is IPv6 only), never on every interface by default.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Election } from '../../election/election.js';
 import type { Logger as Log } from 'winston';
 import { healthOf, RunStatus, SESSION_STATES } from './run-status.js';
+import { createGuardedServer } from './http-guard.js';
 
 /** Where a server of ours listens: `--metrics HOST:PORT`. */
 export interface ListenAddress {
@@ -47,13 +53,17 @@ export async function serveMetrics(election: Election, address: ListenAddress, l
     registers: [register],
   });
   command?.onRestart(() => restarts.inc());
-  const server = createServer((request, response) => void respond(request, response, register, status, log));
+  const server = createGuardedServer(
+    (request, response) => respond(request, response, register, status, log),
+    (error) => log.error('metrics request failed', { error: error.message }),
+  );
   await listen(server, address);
   // The election and the command keep `run` alive; a scraper's connection must not.
   server.unref();
   server.on('error', (error) => log.error('metrics server error', { error: error.message }));
-  const { port } = server.address() as { port: number };
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  // Where it is bound, not what was asked: a name resolves to one address, and that one is logged.
+  const { port, address: bound } = server.address() as { port: number; address: string };
+  const host = bound.includes(':') ? `[${bound}]` : bound;
   const url = `http://${host}:${port}/metrics`;
   log.info('serving metrics', { url, health: `http://${host}:${port}/healthz` });
   let closed: Promise<void> | undefined;
@@ -110,13 +120,19 @@ function registry(election: Election, status: RunStatus): Registry {
   return register;
 }
 
+/** A body is never read: a request that announces one larger than this gets 413. */
+const MAX_BODY_BYTES = 1024;
+
 async function respond(request: IncomingMessage, response: ServerResponse, register: Registry, status: RunStatus, log: Log): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (path !== '/metrics' && path !== '/healthz') return send(response, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('Allow', 'GET, HEAD');
-    return send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    return refuse(response, 405, 'method not allowed: GET or HEAD\n');
   }
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (request.headers['transfer-encoding'] !== undefined || !(length <= MAX_BODY_BYTES)) return refuse(response, 413, 'a GET takes no body\n');
+  const path = pathOf(request.url);
+  if (path === undefined) return refuse(response, 400, 'bad request target\n');
+  if (path !== '/metrics' && path !== '/healthz') return send(response, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
   if (path === '/healthz') {
     const health = healthOf(status.snapshot());
     return send(response, health.status, 'application/json', `${JSON.stringify(health.body)}\n`, request.method === 'HEAD');
@@ -127,6 +143,21 @@ async function respond(request: IncomingMessage, response: ServerResponse, regis
     log.error('metrics collection failed', { error: (error as Error).message });
     send(response, 500, 'text/plain; charset=utf-8', 'metrics collection failed\n');
   }
+}
+
+/** The path of a request target, or undefined when it is not a URL (`//[`, `http://[::1`). */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An HTTP error, and the connection closed after it: whatever body follows is never read. */
+function refuse(response: ServerResponse, status: number, body: string): void {
+  response.setHeader('Connection', 'close');
+  send(response, status, 'text/plain; charset=utf-8', body);
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string, headOnly = false): void {
@@ -143,7 +174,8 @@ function listen(server: Server, { host, port }: ListenAddress): Promise<void> {
       reject(new ListenError(`--metrics ${shown}: cannot listen there (${error.code ?? error.message})`));
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // ipv6Only: `[::]` means IPv6 alone, not every IPv4 interface as well.
+    server.listen({ port, host, ipv6Only: true }, () => {
       server.off('error', onError);
       resolve();
     });
