@@ -27,8 +27,8 @@ export interface CommandFlags {
   takesValue: string[];
 }
 
-const GLOBAL_FLAGS = ['--connect', '--auth', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--help'];
-const GLOBAL_VALUES = ['--connect', '--auth', '--timeout', '--tls-ca', '--tls-cert', '--tls-key'];
+const GLOBAL_FLAGS = ['--connect', '--auth', '--auth-file', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--help'];
+const GLOBAL_VALUES = ['--connect', '--auth', '--auth-file', '--timeout', '--tls-ca', '--tls-cert', '--tls-key'];
 /** Values worth offering after a flag; any other flag with a value gets no suggestion. */
 const CHOICES: Record<string, string[]> = { '--log-format': ['text', 'json'], '--suspended-policy': ['lease', 'strict'], '--servers': ['1', '3'] };
 /** Arguments worth offering besides a command's flags. */

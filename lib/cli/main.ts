@@ -101,7 +101,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** The global options that take a value; `-v`/`--verbose` is the one that does not. */
-const GLOBAL_VALUES = new Set(['--connect', '--auth', '--timeout', '--tls-ca', '--tls-cert', '--tls-key']);
+const GLOBAL_VALUES = new Set(['--connect', '--auth', '--auth-file', '--timeout', '--tls-ca', '--tls-cert', '--tls-key']);
 
 /**
  * Global options may come before the command (`zk-election --connect X participants /p`): they
@@ -123,7 +123,7 @@ function splitGlobalOptions(argv: string[]): { name: string | undefined; rest: s
         globals.push(argv[(i += 1)]!);
       }
     } else {
-      throw new UsageError(`unknown option ${flag} before the command (global options: --connect, --auth, --timeout, --tls-ca, --tls-cert, --tls-key, --verbose); see zk-election --help`);
+      throw new UsageError(`unknown option ${flag} before the command (global options: --connect, --auth, --auth-file, --timeout, --tls-ca, --tls-cert, --tls-key, --verbose); see zk-election --help`);
     }
   }
   const name = argv[i];

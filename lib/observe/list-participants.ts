@@ -34,7 +34,7 @@ export interface Participant {
    * (`'id: number'`): such a field is not trusted (`id` falls back to the node's name, the others
    * are undefined) and the CLI marks it. Absent when every field is as a participant writes it.
    */
-  malformed?: string[];
+  malformed?: string[] | undefined;
 }
 
 /** A child with a candidate's name but no owning session (a persistent node): never a candidate. */

@@ -127,7 +127,12 @@ export function optionsObject<K extends string>(name: string, value: unknown, kn
   }
   for (const key of Object.keys(value)) {
     if (!(known as readonly string[]).includes(key)) {
-      const near = known.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
+      // The closest known key, if it is close at all.
+      const [near] = known
+        .map((candidate) => ({ candidate, distance: editDistance(candidate.toLowerCase(), key.toLowerCase()) }))
+        .filter(({ distance }) => distance <= 2)
+        .sort((a, b) => a.distance - b.distance)
+        .map(({ candidate }) => candidate);
       throw new InvalidArgumentError(`Unknown option \`${JSON.stringify(key).slice(1, -1)}\` in \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ''}; known: ${known.join(', ')}`);
     }
   }

@@ -35,7 +35,7 @@ describe('every parse failure is one line of ours, exit 2', () => {
     [['step-down', '/p', '--force=1'], 'zk-election: --force takes no value; see zk-election step-down --help\n'],
     [['run', '/p', '--once', '--bogus', '--', 'true'], 'zk-election: unknown option --bogus; see zk-election run --help\n'],
     [['server', '--port'], 'zk-election: --port needs a value; see zk-election server --help\n'],
-    [['--bogus', 'participants', '/p'], 'zk-election: unknown option --bogus before the command (global options: --connect, --auth, --timeout, --tls-ca, --tls-cert, --tls-key, --verbose); see zk-election --help\n'],
+    [['--bogus', 'participants', '/p'], 'zk-election: unknown option --bogus before the command (global options: --connect, --auth, --auth-file, --timeout, --tls-ca, --tls-cert, --tls-key, --verbose); see zk-election --help\n'],
     [['--connect'], 'zk-election: --connect needs a value; see zk-election --help\n'],
     [['completion', 'fish'], 'zk-election: expects bash or zsh; usage: zk-election completion bash|zsh\n'],
   ])('%j', async (argv, stderr) => {
@@ -81,8 +81,8 @@ test('a command ended by a signal exits 128 + its number', () => {
 describe('completion', () => {
   test('flags are read from a help text; a command that connects gets every global option', () => {
     expect(flagsOf('Options:\n  --id ID    x\n  --once     y\n  -v, --verbose  z\n  --connect S  w\n')).toEqual({
-      flags: ['--auth', '--connect', '--help', '--id', '--once', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose'],
-      takesValue: ['--auth', '--connect', '--id', '--timeout', '--tls-ca', '--tls-cert', '--tls-key'],
+      flags: ['--auth', '--auth-file', '--connect', '--help', '--id', '--once', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose'],
+      takesValue: ['--auth', '--auth-file', '--connect', '--id', '--timeout', '--tls-ca', '--tls-cert', '--tls-key'],
     });
     // A line that lists several flags gives each of them.
     expect(flagsOf('Options:\n  --a-b FILE, --c-d FILE   x\n').flags).toEqual(['--a-b', '--c-d', '--help']);
@@ -100,7 +100,7 @@ describe('completion', () => {
     expect(code).toBe(0);
     expect(bashOffers(script, '')).toEqual(expect.arrayContaining(['participants', 'leader', 'run', 'step-down', 'demo', 'server', 'completion', '--connect']));
     expect(bashOffers(script, 'pa')).toEqual(['participants']);
-    expect(bashOffers(script, 'participants', '/p', '--')).toEqual(['--auth', '--connect', '--help', '--json', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--watch']);
+    expect(bashOffers(script, 'participants', '/p', '--')).toEqual(['--auth', '--auth-file', '--connect', '--help', '--json', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--watch']);
     expect(bashOffers(script, '--connect', 'zk1:2181', 'run', '/p', '--s')).toEqual(['--session-timeout', '--suspended-policy']);
     // As bash splits them at COMP_WORDBREAKS: host:port and --flag=value are several words.
     expect(bashOffers(script, '--connect', 'zk1', ':', '2181', 'leader', '--w')).toEqual(['--watch']);
@@ -128,7 +128,7 @@ describe('completion', () => {
       return execFileSync('zsh', ['-f', '-c', program], { encoding: 'utf8' }).split('\n').filter(Boolean);
     };
     expect(offers('')).toEqual(expect.arrayContaining(['participants', 'run', '--connect', '--version']));
-    expect(offers('--connect', 'zk1:2181', 'leader', '/p', '')).toEqual(['--auth', '--connect', '--help', '--json', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--watch']);
+    expect(offers('--connect', 'zk1:2181', 'leader', '/p', '')).toEqual(['--auth', '--auth-file', '--connect', '--help', '--json', '--timeout', '--tls-ca', '--tls-cert', '--tls-key', '--verbose', '--watch']);
     expect(offers('run', '/p', '--suspended-policy', '')).toEqual(['lease', 'strict']);
   });
 });

@@ -29,7 +29,7 @@ describe('node data typed on read', () => {
     ['an empty id, host an object, pid a string', { id: '', host: { a: 1 }, pid: '12' }, { id: undefined, host: undefined, pid: undefined, startedAt: undefined, priority: 0, data: undefined, malformed: ['id: empty string', 'host: object', 'pid: string'] }],
     ['no id, a negative pid, startedAt null', { pid: -1, startedAt: null }, { id: undefined, host: undefined, pid: undefined, startedAt: undefined, priority: 0, data: undefined, malformed: ['id: missing', 'pid: not a positive whole number', 'startedAt: null'] }],
     ['a priority that is not a whole number from 0', { id: 'a', priority: -3 }, { id: 'a', host: undefined, pid: undefined, startedAt: undefined, priority: 0, data: undefined, malformed: ['priority: not a whole number from 0'] }],
-    ['an array', [1, 2], { id: undefined, host: undefined, pid: undefined, startedAt: undefined, data: undefined, malformed: ['id: missing'] }],
+    ['an array', [1, 2], { id: undefined, host: undefined, pid: undefined, startedAt: undefined, priority: 0, data: undefined, malformed: ['id: missing'] }],
   ])('%s', (_why, value, expected) => {
     expect(read(value)).toEqual(expected);
   });
@@ -67,7 +67,7 @@ describe('control characters are escaped in human output, kept in JSON', () => {
   test('malformed fields are marked, not trusted: an id that was a number shows the node name and a marker', () => {
     const bad = participant({ id: 'c_x_0000000001', host: undefined, pid: undefined, malformed: ['id: number', 'host: object', 'pid: string'] });
     const row = participantsTable([bad]).split('\n')[1]!;
-    expect(row).toMatch(/^\s+c_x_0000000001 <id: number>\s+<object>\s+<string>\s+0x1000a\s/);
+    expect(row).toMatch(/^\s+c_x_0000000001 <id: number>\s+<object>\s+<string>\s+1000a\s/);
   });
 
   test('text logs escape messages and fields; a reported error escapes its message', () => {
