@@ -159,7 +159,7 @@ describe('only live candidates count', () => {
     expect(alpha.proc.lines.filter((line) => line.startsWith('JOB '))).toHaveLength(1);
     expect(alpha.proc.errorLines.join('\n')).not.toContain('leadership lost');
     // The next one behind the planted node is elected in its turn; the planted node stays where it is.
-    expect((await alpha.proc.stop('SIGTERM', 15_000)).code).toBe(0);
+    expect((await alpha.proc.stop('SIGTERM', 15_000)).code).toBe(143);
     await jobOf(beta, 'beta');
     expect(await cli({}, 'leader', path)).toMatchObject({ code: 0, stdout: 'beta\n' });
     expect(await anonymous.exists(planted)).toBeDefined();

@@ -122,7 +122,7 @@ test('CLI over TLS: run keeps one copy of its command through a kill -9 of the l
   const takeover = await second.waitForLine(/^JOB token=\d+ pid=\d+ pass=none$/, 20_000);
   const token = (line: string): bigint => BigInt(/token=(\d+)/.exec(line)![1]!);
   expect(token(takeover)).toBeGreaterThan(token(started));
-  expect((await second.stop('SIGTERM', 10_000)).code).toBe(0);
+  expect((await second.stop('SIGTERM', 10_000)).code).toBe(143);
   expect(await listParticipants(path, { connect: zk.connectString, tls: tls() })).toEqual([]);
 });
 
@@ -141,7 +141,7 @@ test('zk-election server --tls serves TLS only and prints the flags that connect
   const plaintext = await runCli(['leader', '/nobody/here', '--connect', exported.ZK_CONNECT!, '--timeout', '2000']);
   expect(plaintext).toMatchObject({ code: 3, stderr: expect.stringContaining('speaks TLS') });
   server.child.kill('SIGINT');
-  expect(await server.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+  expect(await server.waitForExit(30_000)).toEqual({ code: 130, signal: null });
   expect(server.lines.at(-1)).toBe('stopped; nothing left behind');
   expect(existsSync(dataDir)).toBe(false);
 }, 90_000);

@@ -48,7 +48,8 @@ describe('the library rejects with UNREACHABLE, naming the name that does not re
     // 127.0.0.1:<closed port> resolves and refuses: the session keeps trying it, and the error is a plain UNREACHABLE.
     const port = await closedPort();
     const { result } = await script(`await zk.Session.connect({ connect: '${NOWHERE},127.0.0.1:${port}', connectTimeout: 1000 }).then(() => console.log('{}'), ${report});`);
-    expect(result).toMatchObject({ code: 'UNREACHABLE', message: `cannot reach ZooKeeper at ${NOWHERE},127.0.0.1:${port} within 1000 ms` });
+    // The probe of the servers adds why: the one that resolves refuses connections.
+    expect(result).toMatchObject({ code: 'UNREACHABLE', message: `cannot reach ZooKeeper at ${NOWHERE},127.0.0.1:${port} within 1000 ms: 127.0.0.1:${port}: connection refused (nothing listens there) [ECONNREFUSED]` });
   });
 });
 
@@ -65,13 +66,14 @@ describe('refused and silent servers are UNREACHABLE within the connect timeout'
     await new Promise((resolve) => silent.close(resolve));
   });
 
+  // The probe of the servers says why when it can tell: a refused connection; a silent server gives it nothing to say.
   test.each([
-    ['refused', async () => `127.0.0.1:${await closedPort()}`],
-    ['silent', async () => `127.0.0.1:${(silent.address() as { port: number }).port}`],
-  ])('%s', async (_name, where) => {
+    ['refused', async () => `127.0.0.1:${await closedPort()}`, (connect: string) => `: ${connect}: connection refused (nothing listens there) [ECONNREFUSED]`],
+    ['silent', async () => `127.0.0.1:${(silent.address() as { port: number }).port}`, () => ''],
+  ])('%s', async (_name, where, why) => {
     const connect = await where();
     const { result } = await script(`await zk.electLeader('/p', { connect: '${connect}', connectTimeout: 1000 }).then(() => console.log('{}'), ${report});`);
-    expect(result).toMatchObject({ code: 'UNREACHABLE', message: `cannot reach ZooKeeper at ${connect} within 1000 ms` });
+    expect(result).toMatchObject({ code: 'UNREACHABLE', message: `cannot reach ZooKeeper at ${connect} within 1000 ms${why(connect)}` });
     expect(result.ms).toBeLessThan(6000);
   });
 });
