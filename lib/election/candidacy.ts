@@ -19,16 +19,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { CandidateGoneError, isRetryable, isZkElectionError, ZkElectionError } from '../errors.js';
-import { PARENT_RETRY, retry } from '../session/retry.js';
 import type { Session } from '../session/session.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
-import { CreateMode, type Acl, type Stat, type Watcher, type WatchEvent, type ZkHandle } from '../zk/handle.js';
-import { baseName, childPath, ensurePath } from '../zk/paths.js';
-import { warnIfMoreOpen } from '../zk/acl.js';
-import { parsePayload } from '../znode/payload.js';
+import type { Acl, Stat, Watcher, WatchEvent, ZkHandle } from '../zk/handle.js';
+import { baseName, childPath } from '../zk/paths.js';
 import { candidatePrefix, findByMarker, isLiveOwner, newMarker, parseCandidateName, standingOf } from '../znode/recipe.js';
 import { nodeRequest, type NodeRequest } from '../znode/node-requests.js';
+import { createWithParents, expiryBound, listChildren, participantId, type CreateOptions } from './candidate-io.js';
 import type { WaitingInfo } from './lifecycle.js';
 
 export type NodeState = 'unplaced' | 'creating' | 'created' | 'placed' | 'gone' | 'released';
@@ -64,12 +62,8 @@ export interface CandidacyEvents {
 /** What ended a wait behind our predecessor. */
 type Wake = 'predecessor-deleted' | 'predecessor-changed' | 'own-node' | 'session' | 'requeue';
 
-export interface CandidacyOptions {
-  /** The JSON our node holds. */
-  payload: Buffer;
-  acl: Acl[] | undefined;
-  logger: Logger;
-}
+/** What a candidacy creates its node with. */
+export type CandidacyOptions = CreateOptions;
 
 export class Candidacy extends EventEmitter<CandidacyEvents> {
   readonly #session: Session;
@@ -460,55 +454,4 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     }
     this.#state = next;
   }
-}
-
-/**
- * Our node, and the election path's parents when it is missing, each with our ACL in the create
- * request itself (the node never exists with another one). NO_NODE after the parents were made
- * means the server deleted one in between (an empty container: see ensurePath): walk again from
- * the top, a bounded few times; nothing was created, so nothing is left behind.
- */
-function createWithParents(handle: ZkHandle, parent: string, target: string, options: CandidacyOptions): Promise<string> {
-  const attempt = async (): Promise<string> => {
-    try {
-      const created = await handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL, options.acl);
-      // The election path was there already: say so if it is more open than what we would create.
-      if (options.acl) void warnIfMoreOpen(handle, parent, options.acl, options.logger);
-      return created;
-    } catch (error) {
-      if (!isZkElectionError(error, 'NO_NODE')) throw error;
-    }
-    await ensurePath(handle, parent, options.acl, options.logger);
-    return handle.create(target, options.payload, CreateMode.EPHEMERAL_SEQUENTIAL, options.acl);
-  };
-  return retry('create candidate node under its parents', attempt, { ...PARENT_RETRY, logger: options.logger, retryIf: (error) => isZkElectionError(error, 'NO_NODE') });
-}
-
-/** The children of the election path ([] when it does not exist). */
-async function listChildren(handle: ZkHandle, parent: string): Promise<string[]> {
-  try {
-    return await handle.getChildren(parent);
-  } catch (error) {
-    if (isZkElectionError(error, 'NO_NODE')) return [];
-    throw error;
-  }
-}
-
-function participantId(data: Buffer): string | undefined {
-  const id = parsePayload(data)?.id;
-  return typeof id === 'string' ? id : undefined;
-}
-
-/**
- * Resolves once ZooKeeper must have expired the session of `epoch` if we could not reach it: the
- * server expires a session a timeout after it last heard from it, rounded up to its next tick
- * (a tick is at most half the timeout), so 1.5 timeouts after our last contact. At once when the
- * epoch is already over.
- */
-export function expiryBound(session: Session, epoch: number): { promise: Promise<void>; cancel: () => void } {
-  if (!session.isCurrent(epoch)) return { promise: Promise.resolve(), cancel: () => {} };
-  const left = session.lastContact(epoch) + 1.5 * session.negotiatedTimeout - session.clock.now();
-  let timer: ReturnType<typeof session.clock.setTimeout> | undefined;
-  const promise = new Promise<void>((resolve) => (timer = session.clock.setTimeout(resolve, Math.max(0, left))));
-  return { promise, cancel: () => session.clock.clearTimeout(timer) };
 }
