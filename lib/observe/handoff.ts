@@ -23,20 +23,24 @@ import { isZkElectionError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { ZkHandle } from '../zk/handle.js';
 import { withNodeRequest, type RequestKind } from '../znode/node-requests.js';
-import { readParticipants, type Participant } from './list-participants.js';
+import type { Participant } from './list-participants.js';
 
 /** How long a candidate may take to requeue before its node is deleted for it, ms. */
 export const REQUEUE_WAIT_MS = 3000;
 
-/** Step 1: everyone but `leader` and `target` behind `target`, in queue order. Stops early when either is gone. */
-export async function requeueBehind(session: Session, path: string, leader: Participant, target: Participant, by: string, signal: AbortSignal): Promise<void> {
-  const queue = await session.retrying('list participants', (handle) => readParticipants(handle, path), { signal });
+/**
+ * Step 1: everyone but `leader` and `target` behind `target`, in queue order (`queue`: the
+ * participants as the caller listed them). Stops early when either is gone: each requeue first
+ * checks that both still stand, so a listing that aged meanwhile moves nobody it should not.
+ */
+export async function requeueBehind(session: Session, queue: readonly Participant[], leader: Participant, target: Participant, by: string, signal: AbortSignal): Promise<void> {
   const position = queue.findIndex((p) => p.node === target.node);
   if (queue[0]?.node !== leader.node || position < 0) return;
   if (position === 1) return; // next already: the others keep their order as they are
   for (const participant of queue.slice(1)) {
     if (participant.node === target.node) continue;
-    if (!(await stands(session, leader.node, signal)) || !(await stands(session, target.node, signal))) return;
+    const [leaderStands, targetStands] = await Promise.all([stands(session, leader.node, signal), stands(session, target.node, signal)]);
+    if (!leaderStands || !targetStands) return;
     await requeueOne(session, leader.node, participant.node, { by, to: target.id }, signal);
   }
 }

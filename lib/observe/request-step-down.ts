@@ -11,7 +11,7 @@ import { abortReason, combineSignals } from '../util/abort.js';
 import { HandoffError, InvalidArgumentError, isZkElectionError, NoLeaderError, NoParticipantError, NotLeaderError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { observeLeader } from './observe-leader.js';
-import { readParticipants, type Participant } from './list-participants.js';
+import { readLeader, readParticipants, type Participant } from './list-participants.js';
 import type { Session } from '../session/session.js';
 import { resolveSession } from '../session/resolve-session.js';
 import type { AuthInfo } from '../session/session-options.js';
@@ -87,12 +87,13 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
     throw error;
   });
   try {
-    const { target, leader } = await session.retrying('find participant', (handle) => findTarget(handle, path, options.id, force), { signal });
+    // One look at the election finds the leader, the participant asked and the handoff's target
+    // (the requeues below start from this same listing): each listing reads every candidate's node.
+    const { target, leader, successor, queue } = await session.retrying('find participant', (handle) => findParticipants(handle, path, options.id, options.to, force), { signal });
     const by = options.by ?? defaultRequester();
-    const successor = options.to === undefined ? undefined : await findSuccessor(session, path, options.to, signal);
     // Already leads: nothing to do.
     if (successor?.node === leader.node) return { previous: leader, next: leader };
-    if (successor) await requeueBehind(session, path, leader, successor, by, signal);
+    if (successor && queue) await requeueBehind(session, queue, leader, successor, by, signal);
     if (force) {
       await session.retrying('delete participant node', (handle) => handle.delete(target.node), { signal }).catch(ignoreNoNode);
     } else {
@@ -115,23 +116,36 @@ async function stepDown(path: string, options: StepDownOptions, force: boolean):
   }
 }
 
-/** The participant a handoff goes to: NO_PARTICIPANT when nobody has that id. */
-async function findSuccessor(session: Session, path: string, id: string, signal: AbortSignal): Promise<Participant> {
-  const participants = await session.retrying('find successor', (handle) => readParticipants(handle, path), { signal });
-  const found = participants.find((p) => p.id === id);
-  if (!found) throw new NoParticipantError(path, id);
-  return found;
+interface Found {
+  target: Participant;
+  leader: Participant;
+  /** The participant a handoff goes to. */
+  successor?: Participant | undefined;
+  /** Every participant, in order, when a handoff needs them. */
+  queue?: Participant[] | undefined;
 }
 
-async function findTarget(handle: ZkHandle, path: string, id: string | undefined, force: boolean): Promise<{ target: Participant; leader: Participant }> {
+/**
+ * The leader and the participant asked (NO_LEADER, NO_PARTICIPANT, NOT_LEADER), and a handoff's
+ * target (NO_PARTICIPANT when nobody has that id). A plain step-down of the leader reads the leader
+ * alone (two requests, whatever N); the others read every participant once.
+ */
+async function findParticipants(handle: ZkHandle, path: string, id: string | undefined, to: string | undefined, force: boolean): Promise<Found> {
+  if (id === undefined && to === undefined) {
+    const leader = await readLeader(handle, path);
+    if (!leader) throw new NoLeaderError(path);
+    return { target: leader, leader };
+  }
   const participants = await readParticipants(handle, path);
   const leader = participants[0];
   if (!leader) throw new NoLeaderError(path);
-  if (id === undefined) return { target: leader, leader };
-  const target = participants.find((p) => p.id === id);
-  if (!target) throw new NoParticipantError(path, id);
-  if (!force && target.node !== leader.node) throw new NotLeaderError(path, id, leader.id);
-  return { target, leader };
+  const target = id === undefined ? leader : participants.find((p) => p.id === id);
+  if (!target) throw new NoParticipantError(path, id!);
+  if (!force && target.node !== leader.node) throw new NotLeaderError(path, id!, leader.id);
+  if (to === undefined) return { target, leader };
+  const successor = participants.find((p) => p.id === to);
+  if (!successor) throw new NoParticipantError(path, to);
+  return { target, leader, successor, queue: participants };
 }
 
 function ignoreNoNode(error: unknown): void {
