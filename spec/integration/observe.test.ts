@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Election, electLeader, observeLeader, requestStepDown, Session, type Leadership, type Participant } from 'zk-election';
 import { expireSession } from 'zk-election/testing';
 import { CLI, runCli } from '../support/cli.js';
+import { countingTransport, newCounts } from '../support/counting-transport.js';
 import { killAllTracked, spawnTracked, waitFor, type TrackedProcess } from '../support/processes.js';
 import { uniquePath, useZooKeeper } from '../support/zookeeper.js';
 
@@ -142,6 +143,32 @@ test("requestStepDown: electLeader's leadership just ends, its node is gone; typ
   const { next } = await requestStepDown(path, { connect: zk.connectString, id: 'once' });
   expect(next.id).toBe('waiting');
   expect((leadership.signal.reason as { reason: string }).reason).toBe('step-down');
+});
+
+test('requestStepDown reads what it needs once: a plain step-down the leader alone, a handoff every participant once', async () => {
+  const path = uniquePath();
+  const ids = Array.from({ length: 12 }, (_, i) => `p${i}`);
+  for (const id of ids) await candidate(path, id);
+  const counts = newCounts();
+  const session = await Session.connect({ connect: zk.connectString, transport: countingTransport(counts) });
+  cleanup.push(() => session.close());
+  // A plain step-down: one listing and one read to find the leader, one read and one write for the
+  // request, then the observer's reads of the next leader; never one read per participant.
+  const plain = await requestStepDown(path, { connect: session });
+  expect({ previous: plain.previous.id, next: plain.next.id }).toEqual({ previous: 'p0', next: 'p1' });
+  const plainReads = counts.byOperation.get ?? 0;
+  expect(plainReads).toBeLessThan(ids.length);
+  // Listings: the one that finds the leader, and the observer's (one, two if it looked before the handover).
+  const plainListings = counts.byOperation.getChildren ?? 0;
+  expect(plainListings).toBeLessThanOrEqual(3);
+  // A handoff to the next in line: one read of every participant (12), nothing more per participant.
+  const before = counts.byOperation.get ?? 0;
+  const handoff = await requestStepDown(path, { connect: session, to: 'p2' });
+  expect({ previous: handoff.previous.id, next: handoff.next.id }).toEqual({ previous: 'p1', next: 'p2' });
+  const handoffReads = (counts.byOperation.get ?? 0) - before;
+  expect(handoffReads).toBeGreaterThanOrEqual(ids.length);
+  expect(handoffReads).toBeLessThan(2 * ids.length);
+  expect((counts.byOperation.getChildren ?? 0) - plainListings).toBeLessThanOrEqual(3);
 });
 
 test('CLI: leader --watch --json prints one object per change and null for none; step-down exits 1 on an empty election, 0 with the new leader', async () => {
