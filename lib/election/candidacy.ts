@@ -61,6 +61,9 @@ export interface CandidacyEvents {
 /** What ended a wait behind our predecessor. */
 type Wake = 'predecessor-deleted' | 'predecessor-changed' | 'own-node' | 'session' | 'requeue';
 
+/** How long a leader's announcement waits for its session's other requests to be answered (see announce()). */
+const ANNOUNCE_WAIT_MS = 1000;
+
 /** What a candidacy creates its node with. */
 export type CandidacyOptions = CreateOptions;
 
@@ -93,6 +96,8 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   #previous: string | undefined;
   /** The watcher of the current wait behind our predecessor and the handle it went to, to take it back. */
   #predecessorWatch: { handle: ZkHandle; watcher: Watcher } | undefined;
+  /** Our node's data and version as we read them back: what announce() writes again, if nobody wrote since. */
+  #written: { data: Buffer; version: number } | undefined;
   /** Foreign children of the election path, logged once each. */
   readonly #warned = new Set<string>();
   /** Children with a candidate's name that no session owns (persistent): never our predecessor. */
@@ -184,7 +189,10 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
    * is in progress. It does not cover a node somebody creates by hand with a chosen, not
    * sequential, candidate-shaped name: nobody can under a secured election path, and on an open
    * one whoever can create can delete any node, which no recipe survives. Everywhere else (a
-   * predecessor further from the front, its data changed, a reconnection) we list again.
+   * predecessor further from the front, its data changed, a reconnection) we list again. A new
+   * leader writes its node once (announce()), which is such a data change for its successor: the
+   * successor lists then, while nothing is at stake, and sees its predecessor lowest, so the next
+   * handover takes the shortcut even when the successor had joined behind several candidates.
    *
    * A term's lease counts from the latest request the server answered, and a notification is not
    * one (the server may be about to expire a session it still notifies). So while first in line a
@@ -274,6 +282,33 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     });
   }
 
+  /**
+   * Tells our successor, while nothing is at stake, that we lead: our node's data written again,
+   * unchanged, which fires the watch our successor holds on it, so that it lists again now and
+   * finds us the lowest. Then our deletion hands over in one notification (see untilLowest) even
+   * when its last listing was older than our election (it joined behind several candidates, or
+   * those ahead of us left from the front). Only the current leader calls this, once per term, and
+   * does not wait for it. The write names the version we read back: if anybody wrote our node
+   * since (an operator's step-down request, say), it fails harmlessly, and that write woke our
+   * successor already. Any failure only costs the successor a listing at the handover.
+   */
+  announce(): void {
+    const written = this.#written;
+    const path = this.#path;
+    if (!written || path === undefined || !this.isPlaced || this.#released) return;
+    this.#written = undefined;
+    const announce = async (handle: ZkHandle): Promise<void> => {
+      // Not before the session's other requests are answered: the server answers a session's reads
+      // only after its earlier writes, and a thousand elections changing leader on one shared
+      // session (a mass failover) would otherwise wait behind a thousand announcements.
+      await handle.whenIdle?.(ANNOUNCE_WAIT_MS);
+      if (this.#path === path && this.isPlaced && !this.#released) await handle.setData(path, written.data, written.version);
+    };
+    this.#retrying('announce leadership', announce, { retries: 0 }).catch((error: unknown) => {
+      this.#options.logger.debug('leadership not announced to our successor; it will list at the handover', { node: path, error: (error as Error).message });
+    });
+  }
+
   /** The one-notification shortcut's conditions: our own node, and fresh evidence of contact (see untilLowest). */
   #mayLeadUnlisted(): boolean {
     const session = this.#session;
@@ -343,7 +378,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
   async #describe(path: string, signal: AbortSignal): Promise<void> {
     let read;
     try {
-      read = await this.#retrying('read own node', (handle) => handle.get(path, this.#onOwnNode).then(({ stat }) => ({ stat, owner: handle.sessionId })), { signal });
+      read = await this.#retrying('read own node', (handle) => handle.get(path, this.#onOwnNode).then(({ data, stat }) => ({ data, stat, owner: handle.sessionId })), { signal });
     } catch (error) {
       if (isZkElectionError(error, 'NO_NODE')) this.#lost();
       throw error;
@@ -359,6 +394,7 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
     if (!parsed) throw new ZkElectionError(`server returned an unexpected node name ${path}`, 'UNEXPECTED_REPLY');
     this.#claim = { node: path, name, sequence: parsed.sequence, token: BigInt(read.stat.czxid) };
     this.#placedAt = this.#session.clock.now();
+    this.#written = { data: read.data, version: read.stat.version };
     this.#ownWatchArmed = true;
     this.#to('placed');
   }

@@ -317,6 +317,8 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.#log.info('elected', { node, token: token.toString(), term: this.#term });
       this.emit('elected', leadership);
       if (change === 'suspended') this.emit('suspended', leadership);
+      // After the user heard of the term: the successor's listing, off the critical path.
+      if (leadership.isLeader) candidacy.announce();
     }
     this.#placed?.();
     const lost = await leadership.ended;

@@ -132,6 +132,13 @@ export interface ZkHandle extends Pick<EventEmitter<HandleEvents>, 'on' | 'once'
    * Optional for a Transport of one's own; the library calls it where present.
    */
   unwatch?(watcher: Watcher): void;
+  /**
+   * Resolves once none of this handle's requests awaits its reply (at once when none does, or when
+   * the handle is closed), or after `maxMs`: for a request that can wait, so that it does not
+   * delay the replies to urgent ones (the server answers a session's reads after its earlier
+   * writes). Optional for a Transport of one's own; without it such a request goes at once.
+   */
+  whenIdle?(maxMs: number): Promise<void>;
   delete(path: string, version?: number): Promise<void>;
   setData(path: string, data: Buffer, version?: number): Promise<Stat>;
   /** Makes the server we talk to catch up with the ensemble's leader before our next read. */

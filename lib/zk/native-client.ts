@@ -65,6 +65,9 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
   #closeCode: number | undefined;
   #lastContact: number;
   #pending = new Set<(error: Error) => void>();
+  /** whenIdle()'s callers, called once #pending is empty (or the handle closed). */
+  #idle = new Set<() => void>();
+  #idleCheck: NodeJS.Immediate | undefined;
   /** The watchers waiting for an event: see watch-table.ts. */
   readonly #watches = new WatchTable();
   /** When the handle last started (re)connecting: the earliest our connect request can have gone out. */
@@ -275,14 +278,14 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
       const fail = (error: Error): void => {
         if (settled) return;
         settled = true;
-        this.#pending.delete(fail);
+        this.#settle(fail);
         reject(error);
       };
       this.#pending.add(fail);
       const done = (rc: Rc, value: T, where?: { operation: string; path: string }): void => {
         if (settled) return;
         settled = true;
-        this.#pending.delete(fail);
+        this.#settle(fail);
         // An answer from the server (even NO_NODE) proves it heard us at or after sentAt. Only codes
         // a server reply carries count: the C client makes up others itself (SESSION_EXPIRED when it
         // cleans up after an expiry, CLOSING, CONNECTION_LOSS), and those prove nothing.
@@ -292,6 +295,33 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
       };
       const refused = start(done);
       if (typeof refused === 'number' && refused !== 0) done(refused, undefined as T);
+    });
+  }
+
+  whenIdle(maxMs: number): Promise<void> {
+    if (this.#pending.size === 0 || this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#idle.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      timer.unref();
+      this.#idle.add(done);
+    });
+  }
+
+  /**
+   * A request is answered (or failed): once none is left, wakes whenIdle()'s callers, on the next
+   * turn of the event loop, after what the replies set going (which may send more: then not yet).
+   */
+  #settle(fail: (error: Error) => void): void {
+    this.#pending.delete(fail);
+    if (this.#pending.size > 0 || this.#idle.size === 0 || this.#idleCheck) return;
+    this.#idleCheck = setImmediate(() => {
+      this.#idleCheck = undefined;
+      if (this.#pending.size === 0) for (const done of [...this.#idle]) done();
     });
   }
 
@@ -327,6 +357,7 @@ export class ZkClient extends EventEmitter<HandleEvents> implements ZkHandle {
     this.#closeCode = code;
     const error = code === EXPIRED_STATE ? errorForReturnCode(-112) : new ClosedError(`ZooKeeper session ${this.sessionId}`);
     for (const fail of [...this.#pending]) fail(error);
+    for (const done of [...this.#idle]) done();
     // No event will come: nothing of the callers' may stay reachable from this handle.
     this.#watches.clear();
     // Not closed by us: the server may still hold the session (see buryOldSession).

@@ -92,17 +92,25 @@ test('20 waiting candidates: each node watched by its owner and its successor on
 
   const events = (i: number): number => counted[i]!.counts.byOperation.watchEvent ?? 0;
   const before = counted.map((c, i) => ({ requests: c.counts.total, events: events(i) }));
+  const listings = (i: number): number => counted[i]!.counts.byOperation.getChildren ?? 0;
+  const listedBefore = listings(2);
   await leader.resign();
   await elections[1]!.waitForLeadership(within(10_000));
-  // A round trip on every session but the resigned one: any notification the deletion caused
-  // reaches its session before the reply to a later request, so after this nobody can still be
-  // waking up. Then exactly one session was notified: the successor's (the positive control,
-  // which shows the counting sees a wake-up); nobody else received an event or sent more than
-  // that one request. The successor, first in line, leads on the notification without a listing.
+  // The new leader announces itself to its successor (a write to its own node): w2 lists once.
+  await waitFor(() => listings(2) > listedBefore, { timeoutMs: 10_000, message: "w2 to list after w1's announcement" });
+  // A round trip on every session but the resigned one: any notification the deletion or the
+  // announcement caused reaches its session before the reply to a later request, so after this
+  // nobody can still be waking up. Then exactly two sessions were notified: the successor's, which
+  // leads on that notification without a listing (the positive control, which shows the counting
+  // sees a wake-up), and its own successor's, by the announcement; nobody else received an event
+  // or sent more than that one request.
   await Promise.all(counted.slice(1).map((c) => c.session.retrying('sync', (handle) => handle.sync('/'))));
   const woken = elections.slice(1).filter((_e, i) => events(i + 1) > before[i + 1]!.events);
   const worked = elections.slice(2).filter((_e, i) => counted[i + 2]!.counts.total - before[i + 2]!.requests > 1);
-  expect({ woken: woken.map((e) => e.id), worked: worked.map((e) => e.id) }).toEqual({ woken: ['w1'], worked: [] });
+  expect({ woken: woken.map((e) => e.id), worked: worked.map((e) => e.id) }).toEqual({ woken: ['w1', 'w2'], worked: ['w2'] });
+  // w2 listed and re-armed its watch on w1: two requests and the sync, nothing more.
+  expect(counted[2]!.counts.total - before[2]!.requests).toBe(3);
+  expect(listings(2) - listedBefore).toBe(1);
 });
 
 test('resign hands over to the next candidate and resign twice is harmless', async () => {

@@ -148,3 +148,45 @@ test('first in line for longer than the session timeout: the term it begins on o
   // At least half the session timeout (4000 ms, less the 10 % margin) ahead, not a lease the wait used up.
   expect(term.expiresAt - world.clock.now()).toBeGreaterThan(4000 / 2 - 400);
 });
+
+test("further back in the queue: the new leader's announcement makes its successor list while nothing is at stake, then the handover takes one notification", async () => {
+  const first = await join('L', 'leading');
+  const middle = await join('M', 'waiting');
+  const last = await join('Z', 'waiting');
+  // Z listed when it joined: [L, M, Z], its predecessor M was not the lowest then.
+  const beforeFirstChange = listings(last);
+  const resigned = track('resign L', first.election.leadership!.resign());
+  await runUntil(world, () => resigned.settled && middle.election.state === 'leading');
+  // M's announcement (its node written again, unchanged) wakes Z, the only one woken, to list once.
+  await world.memory.settle({ maxSteps: 1000 });
+  expect(listings(last) - beforeFirstChange).toBe(1);
+  expect(last.election.state).toBe('waiting');
+  const beforeHandover = listings(last);
+  const handedOver = track('resign M', middle.election.leadership!.resign());
+  await runUntil(world, () => handedOver.settled && last.election.state === 'leading');
+  expect(listings(last) - beforeHandover).toBe(0);
+  expect(last.election.leadership!.token).toBeGreaterThan(middle.election.leadership?.token ?? 0n);
+});
+
+test('the announcement never overwrites what somebody else wrote into the leader node since it was read back', async () => {
+  const first = await join('L', 'leading');
+  const next = await join('N', 'waiting');
+  const operator = world.memory.session({ clock: world.clock, retry: FAST_RETRY });
+  const connected = track('operator', operator.connected());
+  await runUntil(world, () => connected.settled);
+  const node = next.election.node!;
+  const noted = Buffer.from(JSON.stringify({ id: 'N', note: 'written by an operator' }));
+  const written = track('write', operator.retrying('write', (handle) => handle.setData(node, noted)));
+  await runUntil(world, () => written.settled);
+  const resigned = track('resign', first.election.leadership!.resign());
+  await runUntil(world, () => resigned.settled && next.election.state === 'leading');
+  await world.memory.settle({ maxSteps: 1000 });
+  let got: { data: Buffer; stat: { version: number } } | undefined;
+  const read = track('read', operator.retrying('read', (handle) => handle.get(node)).then((value) => (got = value)));
+  await runUntil(world, () => read.settled);
+  expect(read.outcome).toEqual({ ok: true });
+  expect(got?.data.toString()).toBe(noted.toString());
+  expect(got?.stat.version).toBe(1);
+  const closing = track('operator close', operator.close());
+  await runUntil(world, () => closing.settled);
+});

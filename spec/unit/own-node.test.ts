@@ -79,6 +79,9 @@ test('a data change followed by a deletion before the watch is re-armed still en
   try {
     const starting = track('start', leader.start());
     await runUntil(world, () => starting.settled && leader.state === 'leading');
+    // The leader's announcement to its successor (a write to its own node) fires its watch too: let
+    // that settle, so the write below is the one whose event is pending.
+    await world.memory.settle({ maxSteps: 1000 });
     const term = leader.leadership!;
     // A step-down request lands and uses up the leader's watch on its node (a 'changed' event is
     // queued for it); the node is deleted before that event is delivered, so before the leader can
