@@ -213,7 +213,12 @@ export class Candidacy extends EventEmitter<CandidacyEvents> {
       const standing = standingOf(this.#foreign.size === 0 ? children : children.filter((c) => !this.#foreign.has(c)), name, (child) => this.#warnForeign(child));
       if (standing.kind === 'absent') this.#lost();
       this.#live();
-      if (standing.kind === 'leader') return;
+      if (standing.kind === 'leader') {
+        // Alone at this listing: whoever joins later lists after this and finds us the lowest, so
+        // nobody needs our announcement (see announce()).
+        if (!children.some((child) => child !== name && !this.#foreign.has(child) && parseCandidateName(child) !== undefined)) this.#written = undefined;
+        return;
+      }
       const firstInLine = standing.position === 1;
       const woken = new Promise<Wake>((resolve) => (this.#wake = resolve));
       // Our session's end wakes us too (an expiry answers no watch).

@@ -2,7 +2,9 @@
  * observeLeader(): follow the leader of an election without taking part in it (etcd's Observe,
  * client-go's OnNewLeader). It owns no node, never polls, and holds one watch at a time:
  *
- *   - the leader's node (a data watch) while somebody leads: it fires when the leader leaves;
+ *   - the leader's node (a data watch) while somebody leads: it fires when the leader leaves (and
+ *     when its data changes, a new leader's announcement or a step-down request: then that node
+ *     alone is read again);
  *   - the parent's children while nobody leads: it fires when the first candidate joins;
  *   - the parent's existence while the election path does not exist.
  *
@@ -123,16 +125,24 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
     try {
       ({ session, owned } = await resolveSession(this.#options.connect, { ...this.#options, signal: this.#stop.signal }));
       session.on('state', onState);
+      // The leader whose node's data changed (a new leader's announcement, a step-down request):
+      // the next look reads that node again, without listing.
+      let changedLeader: Participant | undefined;
       while (!this.#stop.signal.aborted) {
         let woken!: () => void;
         const changed = new Promise<void>((resolve) => (woken = resolve));
         this.#wake = woken;
         // One watcher per look, taken back from the handle once the look is over (fired, or given
         // up by a stop or a reconnection): a handle outlives its observers (issue 20).
-        const watcher: Watcher = () => woken();
+        const watcher: Watcher = (event) => {
+          changedLeader = event.type === 'changed' && event.path === this.#latest?.leader?.node ? this.#latest.leader : undefined;
+          woken();
+        };
+        const known = changedLeader;
+        changedLeader = undefined;
         let armed: ZkHandle | undefined;
         try {
-          const seen = await session.retrying('observe leader', (handle) => this.#readAndWatch((armed = handle), watcher), { signal: this.#stop.signal });
+          const seen = await session.retrying('observe leader', (handle) => this.#readAndWatch((armed = handle), watcher, known), { signal: this.#stop.signal });
           this.#publish(seen);
           await changed;
         } finally {
@@ -151,8 +161,16 @@ export class LeaderObserver implements AsyncIterable<Participant | undefined> {
     }
   }
 
-  /** One look at the election, leaving exactly one watch that fires on the next leader change. */
-  async #readAndWatch(handle: ZkHandle, watcher: Watcher): Promise<Seen> {
+  /**
+   * One look at the election, leaving exactly one watch that fires on the next leader change. After
+   * a data change of the leader's node, reading that node again is enough while it exists: nothing
+   * can sort before it (a new node only after it, sequence numbers only grow).
+   */
+  async #readAndWatch(handle: ZkHandle, watcher: Watcher, changed?: Participant): Promise<Seen> {
+    if (changed) {
+      const again = await readOne(handle, changed.node, changed.sequence, watcher);
+      if (again && again !== FOREIGN) return { leader: { ...again, leader: true } };
+    }
     for (;;) {
       let children: string[];
       try {

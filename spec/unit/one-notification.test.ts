@@ -4,7 +4,7 @@
  * listing again; everywhere the argument does not hold it lists again. On the in-memory
  * ZooKeeper, stepped, with every request counted per session.
  */
-import { Election, Session, type Leadership } from 'zk-election';
+import { Election, observeLeader, Session, type Leadership } from 'zk-election';
 import { MemoryZooKeeper } from 'zk-election/testing';
 import { withNodeRequest } from '../../lib/znode/node-requests.js';
 import { FAST_RETRY, newWorld, runUntil, track, type World } from '../support/interleave.js';
@@ -188,5 +188,53 @@ test('the announcement never overwrites what somebody else wrote into the leader
   expect(got?.data.toString()).toBe(noted.toString());
   expect(got?.stat.version).toBe(1);
   const closing = track('operator close', operator.close());
+  await runUntil(world, () => closing.settled);
+});
+
+test('a leader alone at the listing that elected it announces nothing: whoever joins later finds it lowest', async () => {
+  const alone = await join('A', 'leading');
+  await world.memory.settle({ maxSteps: 1000 });
+  expect(alone.counts.byOperation.setData ?? 0).toBe(0);
+  const next = await join('B', 'waiting');
+  const before = listings(next);
+  const resigned = track('resign', alone.election.leadership!.resign());
+  await runUntil(world, () => resigned.settled && next.election.state === 'leading');
+  expect(listings(next) - before).toBe(0);
+  // B led on a notification, not a listing: it cannot know who is behind it, so it announces.
+  await world.memory.settle({ maxSteps: 1000 });
+  expect(next.counts.byOperation.setData ?? 0).toBe(1);
+});
+
+test("an observer woken by a data change of the leader's node (an announcement) reads that node again, and lists nothing", async () => {
+  const first = await join('L', 'leading');
+  const middle = await join('M', 'waiting');
+  await join('Z', 'waiting');
+  const counts = newCounts();
+  const session = new Session({ connect: MemoryZooKeeper.CONNECT, transport: countingTransport(counts, world.memory.transport), clock: world.clock, retry: FAST_RETRY, sessionTimeout: 4000 });
+  const stop = new AbortController();
+  const seen: Array<string | undefined> = [];
+  const observing = track(
+    'observe',
+    (async () => {
+      for await (const leader of observeLeader(PATH, { connect: session, signal: stop.signal })) seen.push(leader?.id);
+    })(),
+  );
+  await runUntil(world, () => seen.length === 1);
+  const resigned = track('resign', first.election.leadership!.resign());
+  await runUntil(world, () => resigned.settled && middle.election.state === 'leading' && seen.length === 2);
+  await world.memory.settle({ maxSteps: 1000 });
+  // The new leader's node written again, as its announcement does (here by hand, so that the
+  // observer has surely read the node before the change).
+  const listed = counts.byOperation.getChildren ?? 0;
+  const read = counts.byOperation.get ?? 0;
+  const node = middle.election.node!;
+  const rewritten = track('rewrite', middle.session.retrying('rewrite', async (handle) => handle.setData(node, (await handle.get(node)).data)));
+  await runUntil(world, () => rewritten.settled);
+  await world.memory.settle({ maxSteps: 1000 });
+  expect({ listings: (counts.byOperation.getChildren ?? 0) - listed, reads: (counts.byOperation.get ?? 0) - read }).toEqual({ listings: 0, reads: 1 });
+  expect(seen).toEqual(['L', 'M']);
+  stop.abort();
+  await runUntil(world, () => observing.settled);
+  const closing = track('observer close', session.close());
   await runUntil(world, () => closing.settled);
 });
