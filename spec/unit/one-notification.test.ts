@@ -7,7 +7,7 @@
 import { Election, observeLeader, Session, type Leadership } from 'zk-election';
 import { MemoryZooKeeper } from 'zk-election/testing';
 import { withNodeRequest } from '../../lib/znode/node-requests.js';
-import { FAST_RETRY, newWorld, runUntil, track, type World } from '../support/interleave.js';
+import { FAST_RETRY, newWorld, openSession, runUntil, track, type World } from '../support/interleave.js';
 import { countingTransport, newCounts, type RequestCounts } from '../support/counting-transport.js';
 
 const PATH = '/jobs/one-notification';
@@ -85,9 +85,7 @@ test('our own node deleted just before the predecessor: the deletion of ours com
 test('a data change used up the watch on our node: the predecessor deleted before it is re-armed, we list again', async () => {
   const leader = await join('L', 'leading');
   const next = await join('N', 'waiting');
-  const operator = world.memory.session({ clock: world.clock, retry: FAST_RETRY });
-  const connected = track('operator', operator.connected());
-  await runUntil(world, () => connected.settled);
+  const operator = await openSession(world);
   const before = listings(next);
   // An operator's write to the waiting candidate's node (not a request it acts on) fires its watch...
   const written = track('write', operator.retrying('write', (handle) => handle.setData(next.election.node!, withNodeRequest(Buffer.from('{}'), 'stepDown', { by: 'test' }))));
@@ -103,9 +101,7 @@ test('a data change used up the watch on our node: the predecessor deleted befor
 test('foreign children and a protected-create recovery do not defeat the argument: the recovered node leads on one notification', async () => {
   const leader = await join('L', 'leading');
   // A foreign child sorts nowhere: it is not a candidate.
-  const operator = world.memory.session({ clock: world.clock, retry: FAST_RETRY });
-  const connected = track('operator', operator.connected());
-  await runUntil(world, () => connected.settled);
+  const operator = await openSession(world);
   const planted = track('plant', operator.retrying('plant', (handle) => handle.create(`${PATH}/lock-0000000000`, Buffer.alloc(0), 0)));
   await runUntil(world, () => planted.settled);
   // The next candidate's create reply is lost: its node is found again by its marker.
@@ -171,9 +167,7 @@ test("further back in the queue: the new leader's announcement makes its success
 test('the announcement never overwrites what somebody else wrote into the leader node since it was read back', async () => {
   const first = await join('L', 'leading');
   const next = await join('N', 'waiting');
-  const operator = world.memory.session({ clock: world.clock, retry: FAST_RETRY });
-  const connected = track('operator', operator.connected());
-  await runUntil(world, () => connected.settled);
+  const operator = await openSession(world);
   const node = next.election.node!;
   const noted = Buffer.from(JSON.stringify({ id: 'N', note: 'written by an operator' }));
   const written = track('write', operator.retrying('write', (handle) => handle.setData(node, noted)));
