@@ -3,7 +3,8 @@
  * same session (its id and password) and close that handle; the server ends the session and
  * deletes its ephemeral nodes at once. Retried until the session itself has heard of the expiry,
  * because the two handles race: if the original reconnects in between, the server moves the
- * session back to it, the twin's close never reaches the server, and the session lives on.
+ * session back to it, and then either the twin's close does not take and the session lives on
+ * (try again), or it does and the original's connection is not told (see heardOf).
  */
 import { systemClock } from '../util/clock.js';
 import { sessionCredentials, type Session } from '../session/session.js';
@@ -38,7 +39,30 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
     const { id, password, tls } = credentials;
     const twin = new ZkClient({ connect, sessionTimeout: session.negotiatedTimeout, session: { id, password }, clock: systemClock, ...(tls ? { tls } : {}) }, true);
     await closeTwin(twin, 10_000);
-    if (await settlesWithin(expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
+    if (await heardOf(session, expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
   }
   throw new ServerTimeoutError(`session ${credentials.id} did not expire after ${attempts} attempts`);
 }
+
+/**
+ * Waits for `expired`, asking the server at intervals: a request on the session makes the server
+ * say what it knows. When the original had reconnected between the twin's connect and its close,
+ * the server may have ended the session without closing the original's new connection, which then
+ * hears of it only at its next ping timeout (two thirds of the session timeout, seen on 3.8),
+ * after the lease of a term on it has run out; a request hears it at once. A request answered
+ * means the session lives on (the close did not take): false, try again.
+ */
+async function heardOf(session: Session, expired: Promise<void>, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if (await settlesWithin(expired, PROBE_EVERY_MS)) return true;
+    const answered = await session.retrying('probe expiry', (handle) => handle.exists('/'), { retries: 0 }).then(
+      () => true,
+      () => false,
+    );
+    if (answered && !(await settlesWithin(expired, PROBE_EVERY_MS))) return false;
+  }
+  return settlesWithin(expired, 0);
+}
+
+const PROBE_EVERY_MS = 50;
