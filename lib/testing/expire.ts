@@ -25,6 +25,8 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
   const connect = options.connect ?? session.connectString;
   const attempts = options.attempts ?? 5;
   const credentials = sessionCredentials(session);
+  // The ZooKeeper session to expire: the probes below must never open another (see heardOf).
+  const epoch = session.epoch;
   if (!credentials) throw new TestingError('expireSession: the session has no live ZooKeeper session to expire', 'NOT_RUNNING');
   const expired = new Promise<void>((resolve) => {
     const onState = (state: string): void => {
@@ -39,7 +41,7 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
     const { id, password, tls } = credentials;
     const twin = new ZkClient({ connect, sessionTimeout: session.negotiatedTimeout, session: { id, password }, clock: systemClock, ...(tls ? { tls } : {}) }, true);
     await closeTwin(twin, 10_000);
-    if (await heardOf(session, expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
+    if (await heardOf(session, epoch, expired, Math.max(3000, 2 * session.negotiatedTimeout))) return;
   }
   throw new ServerTimeoutError(`session ${credentials.id} did not expire after ${attempts} attempts`);
 }
@@ -52,14 +54,16 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
  * after the lease of a term on it has run out; a request hears it at once. A request answered
  * means the session lives on (the close did not take): false, try again.
  */
-async function heardOf(session: Session, expired: Promise<void>, withinMs: number): Promise<boolean> {
+async function heardOf(session: Session, epoch: number, expired: Promise<void>, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
     if (await settlesWithin(expired, PROBE_EVERY_MS)) return true;
-    const answered = await session.retrying('probe expiry', (handle) => handle.exists('/'), { retries: 0 }).then(
+    // On that ZooKeeper session only: without `epoch` a request after the expiry would open a new one.
+    const probe = session.retrying('probe expiry', (handle) => handle.exists('/'), { epoch, retries: 0 }).then(
       () => true,
       () => false,
     );
+    const answered = await Promise.race([probe, expired.then(() => false)]);
     if (answered && !(await settlesWithin(expired, PROBE_EVERY_MS))) return false;
   }
   return settlesWithin(expired, 0);
