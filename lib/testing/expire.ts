@@ -47,12 +47,13 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
 }
 
 /**
- * Waits for `expired`, asking the server at intervals: a request on the session makes the server
- * say what it knows. When the original had reconnected between the twin's connect and its close,
- * the server may have ended the session without closing the original's new connection, which then
- * hears of it only at its next ping timeout (two thirds of the session timeout, seen on 3.8),
- * after the lease of a term on it has run out; a request hears it at once. A request answered
- * means the session lives on (the close did not take): false, try again.
+ * Waits for `expired`, asking the server at intervals. When the original had reconnected between
+ * the twin's connect and its close, the server may have ended the session without closing the
+ * original's new connection, which then hears of it only at its next ping timeout (two thirds of
+ * the session timeout, seen on 3.8), after the lease of a term on it has run out. A request on
+ * that connection makes the server drop it, and the reconnection hears "expired" (after the C
+ * client's reconnect delay, about a third of the session timeout). A request answered means the
+ * session lives on (the close did not take): false, try again.
  */
 async function heardOf(session: Session, epoch: number, expired: Promise<void>, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
