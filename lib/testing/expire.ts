@@ -8,7 +8,7 @@
  */
 import { systemClock } from '../util/clock.js';
 import { sessionCredentials, type Session } from '../session/session.js';
-import { settlesWithin } from '../process/wait.js';
+import { pollUntil, settlesWithin } from '../process/wait.js';
 import { ZkClient } from '../zk/native-client.js';
 import { closeTwin } from '../zk/native-quirks.js';
 import { ServerTimeoutError, TestingError } from './testing-errors.js';
@@ -56,18 +56,22 @@ export async function expireSession(session: Session, options: ExpireSessionOpti
  * session lives on (the close did not take): false, try again.
  */
 async function heardOf(session: Session, epoch: number, expired: Promise<void>, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (await settlesWithin(expired, PROBE_EVERY_MS)) return true;
-    // On that ZooKeeper session only: without `epoch` a request after the expiry would open a new one.
-    const probe = session.retrying('probe expiry', (handle) => handle.exists('/'), { epoch, retries: 0 }).then(
-      () => true,
-      () => false,
-    );
-    const answered = await Promise.race([probe, expired.then(() => false)]);
-    if (answered && !(await settlesWithin(expired, PROBE_EVERY_MS))) return false;
-  }
-  return settlesWithin(expired, 0);
+  const heard = (): Promise<boolean> => settlesWithin(expired, 0);
+  await pollUntil(
+    async () => {
+      if (await heard()) return true;
+      // On that ZooKeeper session only: without `epoch` a request after the expiry would open a new one.
+      const probe = session.retrying('probe expiry', (handle) => handle.exists('/'), { epoch, retries: 0 }).then(
+        () => true,
+        () => false,
+      );
+      const answered = await Promise.race([probe, expired.then(() => false)]);
+      // Answered and still not expired: the close did not take, the session lives (try again).
+      return (answered && !(await settlesWithin(expired, PROBE_EVERY_MS))) || (await heard());
+    },
+    { timeoutMs: withinMs, intervalMs: PROBE_EVERY_MS },
+  );
+  return heard();
 }
 
 const PROBE_EVERY_MS = 50;
